@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test unit eval lint index bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with dev tools
+
+index: $(STAMP) ## build the index under index/ (reused when the corpus is unchanged)
+	$(BIN)/assistant index
+
+run: index ## install, build the index if missing, start the web chat on 127.0.0.1:7860
+	$(BIN)/python app.py
+
+unit: $(STAMP) ## run the test suite only
+	$(BIN)/python -m pytest
+
+eval: index ## run the eval set and gate on evals/thresholds.toml
+	$(BIN)/python -m evals
+
+test: index ## install, then run the whole test suite and the eval gate
+	$(BIN)/python -m pytest
+	$(BIN)/python -m evals --quiet
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check assistant evals tests app.py
+	$(BIN)/ruff format --check assistant evals tests app.py
+	$(BIN)/mypy
+
+bench: index ## speed and memory figures (prints, never fails on timing)
+	$(BIN)/python bench/bench.py
+
+clean: ## remove the built index stores and caches (keeps .venv)
+	rm -rf index/store-* index/CURRENT index/.lock reports artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""Offline question answering over a document, with exact cited passages.
+
+    >>> from assistant import ask
+    >>> a = ask("How much did the company lose in 2022?")
+    >>> a.answer, a.citations[0].text
+
+Importing this package loads no heavy library (torch, sentence-transformers,
+chromadb, gradio); they load on the first ``ask`` or ``build_index``.
+"""
+
+from __future__ import annotations
+
+from assistant.config import Settings
+from assistant.engine import ask, build_index
+from assistant.errors import (
+    AssistantError,
+    CorpusError,
+    IndexStoreError,
+    ModelError,
+    QuestionError,
+)
+from assistant.types import Answer, Citation, Passage
+
+__all__ = [
+    "Answer",
+    "AssistantError",
+    "Citation",
+    "CorpusError",
+    "IndexStoreError",
+    "ModelError",
+    "Passage",
+    "QuestionError",
+    "Settings",
+    "ask",
+    "build_index",
+]

@@ -1,0 +1,290 @@
+"""From retrieved passages to a short answer, a reply and citations.
+
+Scope: answer-type-aware reranking of the retrieved sentences, extraction of the
+answer span of the expected type (resolving "A, B and C respectively"), abstention
+when the document does not support an answer, and the markdown reply.
+Non-goals: generating text; everything in ``text`` but connecting words is quoted
+from the document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant import extract
+from assistant.config import Settings
+from assistant.question import Query
+from assistant.retrieve import Hit
+from assistant.text import tokens
+from assistant.types import Answer, Citation, Passage
+
+SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
+_CAUSE = re.compile(
+    r"\b(because|due to|as a result|led to|lead to|leading to|so that|in order to|aim(?:ed|ing)? "
+    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
+    re.I,
+)
+_QUOTE_ASK = re.compile(
+    r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
+    r"quote\w*|phrase|words?|strategy|model)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A sentence considered for the answer."""
+
+    hit: Hit
+    score: float
+    support: float  # share of the question's weighted terms found in the sentence or its context
+    constraints_ok: bool
+    span: extract.Span | None
+
+
+class Answerer:
+    """Corpus-level knowledge for answering: term weights, proper words, known persons."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        sentences = [p for p in passages if p.kind == "sentence"]
+        self.passages = passages
+        df: Counter[str] = Counter()
+        for p in passages:
+            df.update(set(tokens(p.text)))
+        n = max(1, len(passages))
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.default_idf = math.log(1 + n)
+        self.proper_words = frozenset(
+            m.group(1)
+            for p in sentences
+            for m in re.finditer(r"(?<=[\w,;)] )([A-Z][\w'’]*)", p.text)
+        )
+        self.persons = frozenset(
+            s.text
+            for p in sentences
+            for s in extract.names(p.text, self.proper_words)
+            if s.kind == "person"
+        )
+        self.corpus_lower = "\n".join(p.text for p in passages).lower()
+
+    # --- spans -------------------------------------------------------------------------
+
+    def spans(self, text: str, kind: str, question: str) -> list[extract.Span]:
+        """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
+        if kind == "quantity":
+            found = extract.amounts(text) or extract.percents(text)
+        elif kind == "percent":
+            found = extract.percents(text)
+        elif kind == "date":
+            found = extract.dates(text)
+        elif kind == "duration":
+            found = extract.durations(text) or extract.dates(text)
+        elif kind == "list":
+            found = extract.enumerations(text)
+        elif kind in ("person", "name"):
+            found = [
+                s if s.kind == "person" or s.text not in self.persons else _as_person(s)
+                for s in extract.names(text, self.proper_words)
+            ]
+            if kind == "name" or _QUOTE_ASK.search(question):
+                found = extract.quotes(text) + found
+        else:
+            found = extract.quotes(text) if _QUOTE_ASK.search(question) else []
+        q = question.lower()
+        q_tokens = set(tokens(question))
+        return [
+            s
+            for s in found
+            if s.text.lower() not in q
+            and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
+        ]
+
+    def _pick_span(self, p: Passage, query: Query, kind: str, question: str) -> extract.Span | None:
+        spans = self.spans(p.text, kind, question)
+        if not spans:
+            return None
+        keys = extract.respectively_keys(p.text)
+        if keys and query.years:
+            same = [s for s in spans if s.kind == spans[0].kind]
+            for year in query.years:
+                if year in keys and len(same) == len(keys):
+                    return same[keys.index(year)]
+        focus_positions = [
+            m.start()
+            for t in set(query.focus)
+            for m in re.finditer(r"[\w'’.,%]+", p.text)
+            if tokens(m.group(0)) == [t]
+        ]
+
+        def score(s: extract.Span) -> float:
+            outside = [f for f in focus_positions if not s.start <= f < s.end]
+            distance = min((abs(f - s.start) for f in outside), default=200)
+            value = 1.0 / (1.0 + distance / 25.0)
+            if kind == "quantity":
+                value += 0.3 * s.has_unit + 0.2 * s.has_scale
+                if query.unit and query.unit.rstrip("s") in s.text.lower():
+                    value += 0.6
+            if kind == "person":
+                value += 0.6 * (s.kind == "person")
+            if kind == "name" and s.kind == "quote":
+                value += 0.2
+            return value
+
+        return max(spans, key=score)
+
+    # --- sentences ---------------------------------------------------------------------
+
+    def _weights(self, query: Query) -> dict[str, float]:
+        return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(query.focus)}
+
+    def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
+        """(all the question's years and names are in reach, share found in the sentence)."""
+        reach = f"{p.text} {p.context} {p.section or ''}".lower()
+        keys = extract.respectively_keys(p.text)
+        wanted = [(y, y in keys) for y in query.years]
+        wanted += [(n, False) for n in query.names if not query.followup]
+        ok, inside = True, 0
+        for item, in_range in wanted:
+            low = _strip_possessive(item).lower()
+            if in_range or low in p.text.lower():
+                inside += 1
+            elif low not in reach:
+                ok = False
+        return ok, inside / len(wanted) if wanted else 1.0
+
+    def rerank(self, query: Query, question: str, hits: list[Hit], kind: str) -> list[Scored]:
+        """Score the best retrieved sentences for the expected answer type, best first."""
+        weights = self._weights(query)
+        total = sum(weights.values()) or 1.0
+        top = [h for h in hits if h.passage.kind == "sentence"][:15]
+        best_fused = max((h.score for h in top), default=1.0)
+        scored = []
+        for rank, h in enumerate(top):
+            p = h.passage
+            sent = set(tokens(p.text))
+            reach = sent | set(tokens(f"{p.context} {p.section or ''}"))
+            in_sentence = sum(w for t, w in weights.items() if t in sent) / total
+            support = sum(w for t, w in weights.items() if t in reach) / total
+            ok, inside = self._constraints(p, query)
+            span = self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else None
+            score = (
+                0.9 * in_sentence
+                + 0.3 * support
+                + 0.6 * h.dense
+                + 0.3 * h.score / best_fused
+                + 0.3 * inside
+                - 0.05 * rank / len(top)
+            )
+            if kind in SPAN_TYPES:
+                score += 0.45 if span else 0.0
+            if kind == "reason" and _CAUSE.search(p.text):
+                score += 0.15
+            if not ok:
+                score -= 0.6
+            scored.append(Scored(h, score, support, ok, span))
+        return sorted(scored, key=lambda s: -s.score)
+
+    # --- the answer --------------------------------------------------------------------
+
+    def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
+        kind = query.answer_type
+        if kind == "other" and _QUOTE_ASK.search(question):
+            kind = "name"
+        ranked = self.rerank(query, question, hits, kind)
+        unknown = [n for n in query.names if _strip_possessive(n).lower() not in self.corpus_lower]
+        best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
+        reason = None
+        if not ranked:
+            reason = "nothing in the document matches the question"
+        elif unknown:
+            reason = f"the document does not mention {', '.join(unknown)}"
+        elif best is None:
+            reason = "no passage holds an answer of the kind asked for"
+        elif not best.constraints_ok:
+            reason = "no passage matches every detail the question names"
+        elif best.support < settings.min_evidence or best.hit.dense < 0.2:
+            reason = "the closest passages share too little with the question"
+        if reason or best is None:
+            return _abstain(question, query, ranked, hits, settings, reason or "")
+        order = [best] + [s for s in ranked if s is not best]
+        citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
+        if best.span:
+            short = best.span.text
+        else:
+            short = _sentences_answer(best, ranked)
+        quoted = citations[0]
+        text = f"**{short}**\n\n> {quoted.text} [1]"
+        if kind == "reason" or not best.span:
+            extra = [c for c in citations[1:] if c.score >= 0.8 * citations[0].score][:1]
+            text += "".join(f"\n>\n> {c.text} [{c.n}]" for c in extra)
+        return Answer(
+            question=question,
+            answer=short,
+            text=text,
+            abstained=False,
+            citations=citations,
+            answer_type=kind,
+            query=query.text,
+        )
+
+
+def _as_person(s: extract.Span) -> extract.Span:
+    return extract.Span(s.start, s.end, s.text, "person")
+
+
+def _strip_possessive(name: str) -> str:
+    return re.sub(r"['’]s?$", "", name)
+
+
+def _sentences_answer(best: Scored, ranked: list[Scored]) -> str:
+    return best.hit.passage.text
+
+
+def _citations(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
+    top = max(scores, default=1.0) or 1.0
+    out = []
+    for p, s in zip(passages[: settings.citations], scores, strict=False):
+        out.append(
+            Citation(
+                n=len(out) + 1,
+                text=p.text,
+                source=p.source,
+                start=p.start,
+                end=p.end,
+                section=p.section,
+                score=round(max(0.0, s / top), 4),
+            )
+        )
+    return out
+
+
+def _abstain(
+    question: str,
+    query: Query,
+    ranked: list[Scored],
+    hits: list[Hit],
+    settings: Settings,
+    reason: str,
+) -> Answer:
+    passages = [s.hit.passage for s in ranked] or [h.passage for h in hits]
+    scores = [s.score for s in ranked] or [h.score for h in hits]
+    citations = _citations(passages, scores, settings)
+    lines = [f"The document doesn't say ({reason})."]
+    if citations:
+        lines.append("\nThe closest passages:")
+        lines += [f"\n> {c.text} [{c.n}]" for c in citations]
+    return Answer(
+        question=question,
+        answer="",
+        text="\n".join(lines),
+        abstained=True,
+        citations=citations,
+        answer_type=query.answer_type,
+        query=query.text,
+    )
+
+
+

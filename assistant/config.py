@@ -1,0 +1,65 @@
+"""One frozen ``Settings`` dataclass, read from ``ASSISTANT_*`` variables.
+
+Nothing in the package reads the environment except ``Settings.from_env``;
+every stage receives the settings it needs explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how retrieval and answering behave."""
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    chroma_url: str | None = None  # http://host:port to use a Chroma server instead of index_dir
+    window: int = 1  # neighbouring sentences on each side folded into a passage's context
+    top_k: int = 20  # candidates taken from each retriever before fusion
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    citations: int = 3  # citations returned with an answer
+    max_question_chars: int = 1000
+    min_evidence: float = 0.30  # below this support score the assistant abstains
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``ASSISTANT_<FIELD>`` variables, then keyword overrides.
+
+        Example: ASSISTANT_TOP_K=30 -> Settings(top_k=30, ...)
+        """
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, cls.__dataclass_fields__[f.name].default)
+        return replace(cls(**values), **overrides)
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+        if isinstance(default, bool):
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise AssistantError(
+            f"ASSISTANT_{name.upper()}={raw!r} is not a valid {type(default).__name__}; "
+            "fix or unset it"
+        ) from None
+    return raw

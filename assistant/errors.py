@@ -1,0 +1,30 @@
+"""The exception tree. Every message names the thing and the next step.
+
+    AssistantError
+    ├── QuestionError      bad question or history: empty, too long, wrong shape
+    ├── CorpusError        corpus folder missing/empty, a file unreadable or not UTF-8 text
+    ├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
+    └── ModelError         the embedding model package is missing or broken
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class QuestionError(AssistantError, ValueError):
+    """The question or the chat history can't be used as given."""
+
+
+class CorpusError(AssistantError):
+    """The corpus can't be read."""
+
+
+class IndexStoreError(AssistantError):
+    """The index store can't be opened, built or reached."""
+
+
+class ModelError(AssistantError):
+    """The embedding model can't be loaded."""

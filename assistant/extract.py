@@ -1,0 +1,256 @@
+"""Typed answer spans inside a sentence: amounts, percentages, dates, names, lists, quotes.
+
+Every span carries offsets into the sentence, so the answer is always an exact
+piece of the document. Rules are about English forms (numbers, scales, months,
+capitalisation, enumerations), never about a particular document.
+Non-goals: named-entity recognition with a model, number words ("seven").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+)
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_SCALE = r"(?:thousand|million|billion|trillion|bn|mn)"
+_MODIFIER = (
+    r"(?:(?:more|less|fewer) than|over|under|about|around|approximately|nearly|almost|"
+    r"at least|at most|up to|only|roughly|some)"
+)
+_CURRENCY_WORDS = (
+    r"(?:(?:Hong Kong|HK|US|U\.S\.|Singapore|Canadian|Australian|New Taiwan)\s+dollars?|"
+    r"yuan|renminbi|RMB|dollars?|euros?|pounds?|yen|won|rupees?|francs?)"
+)
+_CURRENCY_SIGN = r"(?:(?:RMB|CNY|USD|HKD|US\$|HK\$|\$|€|£|¥)\s?)"
+# A count noun after a number: "732 units", "28,000 AITO vehicles", "50,000 large - order bookings".
+_COUNT_NOUN = r"(?:(?:[A-Z]{2,}|[a-z]+(?:\s-\s[a-z]+)*)\s+)?[a-z]+s\b"
+_NOT_UNITS = {"is", "was", "has", "as", "its", "this", "thus", "less", "plus", "times"}
+
+_AMOUNT = re.compile(
+    rf"(?<![\w.])(?:{_MODIFIER}\s+)?(?:between\s+|from\s+)?{_CURRENCY_SIGN}?(?:{_NUM})"
+    rf"(?:\s+(?:and|to|-)\s+{_CURRENCY_SIGN}?(?:{_NUM}))?"
+    rf"(?:\s*{_SCALE}\b)?(?:\s+{_CURRENCY_WORDS}\b|\s+-\s+yuan\b|(?P<count>\s+{_COUNT_NOUN}))?"
+)
+_PERCENT = re.compile(
+    rf"(?<![\w.])(?:{_MODIFIER}\s+)?(?:{_NUM})\s*(?:%|percent\b|per cent\b|percentage points?\b)"
+)
+_DATE = re.compile(
+    r"(?:(?:the\s+)?(?:beginning|start|end|middle|first half|second half|"
+    r"(?:first|second|third|fourth) quarter)\s+of\s+(?:the\s+year|" + _MONTH + r"(?:\s+" + _YEAR
+    + r")?|" + _YEAR + r")"
+    r"|(?:early|mid|late)(?:\s*-\s*|\s+)(?:" + _MONTH + r"\s+)?" + _YEAR
+    + r"|(?:(?:early|mid|late)\s+)?" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,\s*" + _YEAR
+    + r")?|\d{1,2}\s+" + _MONTH + r"(?:\s+" + _YEAR + r")?|" + _MONTH + r"\s+" + _YEAR
+    + r"|(?:from\s+)?" + _YEAR + r"(?:\s+to\s+" + _YEAR + r")?"
+    r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|last\s+year|next\s+year)"
+    r"(?![\w])"
+)
+_DURATION = re.compile(
+    rf"(?:(?:{_MODIFIER}|in)\s+)?(?:{_NUM}|a|an|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|several|a few)\s+(?:consecutive\s+)?(?:trading\s+)?(?:years?|months?|weeks?|days?|"
+    r"hours?|quarters?)\b"
+)
+_QUOTE = re.compile(r"[\"“]([^\"“”]{1,80}?)[\"”]")
+_NAME_WORD = r"(?:[A-Z][\w'’&+]*(?:\s-\s[A-Z]?[\w]+)*|[A-Z0-9]*[A-Z][A-Z0-9+]*)"
+_NAME = re.compile(
+    rf"(?<![\w])(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}|\d+[A-Za-z+]*|&|of the|of)(?=\s|[,.;:!?)'\"”’]|$))*"
+)
+_ORG_WORDS = {
+    "automobile", "auto", "motors", "group", "inc", "ltd", "corp", "co", "bank", "index",
+    "insight", "securities", "capital", "holdings", "technologies", "technology", "company",
+    "board", "committee", "business", "media", "platform", "system", "brand", "model",
+}
+_ROLE_AFTER = re.compile(
+    r"^,?\s+(?:the|a|an)?\s*(?:\w+\s+){0,2}(?:chairman|chairwoman|chair|ceo|president|director|"
+    r"founder|head|manager|chief|executive|officer|spokesperson|analyst|minister|partner)\b",
+    re.I,
+)
+_ROLE_BEFORE = re.compile(
+    r"\b(?:chairman|chairwoman|ceo|president|director|founder|chief|executive|analyst|"
+    r"minister|mr|mrs|ms|dr)\.?\s*,?\s*$",
+    re.I,
+)
+_PERSON_VERB = re.compile(r"^\s+(?:said|says|told|described|asserted|thanked|responded|used)\b")
+_ENUM_WORD = r"(?!(?:and|or)\b)[\"“]?[\w&+'’]+[\"”]?"
+_ENUM_ITEM = rf"(?:{_ENUM_WORD}(?:\s+(?:-\s+|&\s+)?{_ENUM_WORD}){{0,5}})"
+_ENUMERATION = re.compile(
+    rf"(?<![\w.,]){_ENUM_ITEM}(?:,\s+{_ENUM_ITEM}){{1,9}}?,?\s+(?:and|or)\s+{_ENUM_ITEM}"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A typed piece of a sentence: ``sentence[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # quantity, percent, date, duration, name, person, quote, list
+    has_unit: bool = False
+    has_scale: bool = False
+
+
+def _spans(pattern: re.Pattern[str], text: str, kind: str) -> Iterator[Span]:
+    for m in pattern.finditer(text):
+        s, e = m.start(), m.end()
+        while e > s and text[e - 1] in " ,;":
+            e -= 1
+        if e > s:
+            yield Span(s, e, text[s:e], kind)
+
+
+def amounts(text: str) -> list[Span]:
+    """Numbers with scale and unit, not years, ordinals or model numbers.
+
+    Example: "a net loss of 1.73 billion yuan in 2020" -> ["1.73 billion yuan"]
+    """
+    out = []
+    for m in _AMOUNT.finditer(text):
+        s, e = m.start(), m.end()
+        span = text[s:e]
+        if m.group("count"):
+            words = m.group("count").split()
+            if words[-1] in _NOT_UNITS or words[0] in _NOT_UNITS:
+                e = m.start("count")
+                span = text[s:e]
+        digits = re.search(_NUM, span)
+        if not digits:
+            continue
+        before = text[max(0, s - 12) : s]
+        after = text[e : e + 3]
+        if re.fullmatch(_YEAR, span.strip()) or re.match(r"(?:th|st|nd|rd|%|\s*%|\s*percent)", after):
+            continue
+        if re.search(r"[A-Z][\w+]*\s$", before) and not re.search(rf"{_MONTH}\s$|[.,:]\s$", before):
+            continue  # "Mate 60", "Model 3": part of a name, not a quantity
+        if re.match(r"[A-Za-z]", after) and not after.startswith(" "):
+            continue  # "5G"
+        if re.search(rf"{_MONTH}\s+$", before) or re.match(rf",\s*{_YEAR}", after):
+            continue  # a day of a month
+        has_scale = bool(re.search(rf"\d\s*{_SCALE}\b", span))
+        has_unit = bool(re.search(rf"{_CURRENCY_WORDS}|{_CURRENCY_SIGN}|[a-z]s$|yuan", span))
+        out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale))
+    return out
+
+
+def percents(text: str) -> list[Span]:
+    """Example: "a 150% increase and 10% of the shares" -> ["150%", "10%"]"""
+    return list(_spans(_PERCENT, text, "percent"))
+
+
+def dates(text: str) -> list[Span]:
+    """Example: "In May 2021, ... since August 28, 2023" -> ["May 2021", "August 28, 2023"]"""
+    return [sp for sp in _spans(_DATE, text, "date") if not _inside_number(text, sp)]
+
+
+def durations(text: str) -> list[Span]:
+    """Example: "50,000 bookings in 25 days" -> ["in 25 days"]"""
+    return list(_spans(_DURATION, text, "duration"))
+
+
+def _inside_number(text: str, sp: Span) -> bool:
+    return (sp.start > 0 and text[sp.start - 1] in ".,") or text[sp.end : sp.end + 1].isdigit()
+
+
+def quotes(text: str) -> list[Span]:
+    """Quoted phrases of at most eight words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
+    out = []
+    for m in _QUOTE.finditer(text):
+        inner = m.group(1).strip()
+        if 0 < len(inner.split()) <= 8:
+            s = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
+            out.append(Span(s, s + len(inner), inner, "quote"))
+    return out
+
+
+def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
+    """Proper-noun phrases; persons are told apart by shape and role words.
+
+    ``proper_words`` are words the corpus capitalises inside sentences: a capitalised
+    word at the start of a sentence or quote that is not among them ("However",
+    "Although") is not a name.
+    Example: "At the event, Zhang Wei, the chairman of Acme Motors, spoke."
+    -> [Span("Zhang Wei", kind="person"), Span("Acme Motors", kind="name")]
+    """
+    out = []
+    for m in _NAME.finditer(text):
+        s, e = m.start(), m.end()
+        parts = text[s:e].split()
+        initial = s == 0 or bool(re.search(r"[\"“(]\s*$|[.!?:]\s+$", text[:s]))
+        while parts and (
+            (initial and proper_words is not None and parts[0] not in proper_words)
+            or parts[0] in ("The", "A", "An", "In", "On", "At", "By", "For", "From", "Since")
+        ):
+            s = text.index(parts[1], s + len(parts[0])) if len(parts) > 1 else e
+            parts = parts[1:]
+        while parts and parts[-1] in ("of", "of the", "&", "the"):
+            parts = parts[:-1]
+        if not parts:
+            continue
+        phrase = re.sub(r"['’]s?$", "", " ".join(parts))
+        e = s + len(phrase) if text[s : s + len(phrase)] == phrase else e
+        span_text = text[s:e]
+        if re.fullmatch(_YEAR, span_text) or re.fullmatch(_MONTH, span_text):
+            continue
+        kind = "person" if _looks_like_person(text, s, e, parts) else "name"
+        out.append(Span(s, e, span_text, kind))
+    return out
+
+
+def _looks_like_person(text: str, s: int, e: int, parts: list[str]) -> bool:
+    if not 2 <= len(parts) <= 3 or any(not p[:1].isupper() or p.isupper() for p in parts):
+        return False
+    if any(p.lower().strip("'’s") in _ORG_WORDS for p in parts) or any(
+        ch.isdigit() for ch in "".join(parts)
+    ):
+        return False
+    return bool(
+        _ROLE_AFTER.match(text[e:]) or _ROLE_BEFORE.search(text[:s]) or _PERSON_VERB.match(text[e:])
+    )
+
+
+def enumerations(text: str) -> list[Span]:
+    """Lists of three or more items (or two joined by "and").
+
+    Example: "brands: AITO, Luxeed, Enjoy, and Honor." -> ["AITO, Luxeed, Enjoy, and Honor"]
+    """
+    out = []
+    for m in _ENUMERATION.finditer(text):
+        s, e = m.start(), m.end()
+        colon = text.rfind(":", s, e)
+        if colon != -1:
+            s = colon + 1
+        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", text[s:e])
+        # The regex starts the first item too early ("model with Seres to Chery, BAIC, ...");
+        # cut it to the longest of the other items.
+        longest = max(len(i.split()) for i in items[1:-1] or items[1:])
+        last = items[-1].split()
+        if len(last) > longest + 1:
+            e = text.index(" ".join(last[: longest + 1]), s) + len(" ".join(last[: longest + 1]))
+        first = items[0].split()
+        if len(first) > longest + 1:
+            s = text.index(" ".join(first[-(longest + 1) :]), s)
+        lead = re.match(r"(?:\s|(?:of|the|as|such as|including|to|with|and)\b)*", text[s:e])
+        s += lead.end() if lead else 0
+        while e > s and text[e - 1] in " -,;":
+            e -= 1
+        out.append(Span(s, e, text[s:e], "list"))
+    return out
+
+
+def respectively_keys(text: str) -> list[str]:
+    """Keys that a "respectively" sentence assigns values to, in order.
+
+    Example: "From 2020 to 2022, it lost 1, 2, and 3 respectively." -> ["2020", "2021", "2022"]
+    """
+    if "respectively" not in text:
+        return []
+    m = re.search(rf"\b({_YEAR})\s*(?:to|-|through|and)\s*({_YEAR})\b", text)
+    if m and int(m.group(2)) > int(m.group(1)):
+        return [str(y) for y in range(int(m.group(1)), int(m.group(2)) + 1)]
+    return re.findall(_YEAR, text)

@@ -1,0 +1,240 @@
+"""The only chromadb code: build, fingerprint, open and rebuild the passage index.
+
+Layout of ``index/`` (everything but README.md is generated)::
+
+    CURRENT              {"store": "store-<fp12>-<id>", "fingerprint": "..."}, swapped atomically
+    .lock                file lock held while building
+    store-<fp12>-<id>/   one complete build: chroma/ (PersistentClient) + manifest.json
+
+A build writes a fresh store folder and only then points CURRENT at it, so a
+build killed half-way leaves the previous index in use. The fingerprint (corpus
+hashes + model + splitter parameters) decides reuse: an unchanged corpus starts
+without embedding anything. Non-goals: incremental updates, multi-tenant stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, CorpusError, IndexStoreError
+from assistant.ingest import SPLITTER_VERSION, Document, load_passages
+from assistant.models import embedder
+from assistant.types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+COLLECTIONS = ("context", "sentence")  # what each vector embeds: the window, or the sentence
+_clients: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class IndexData:
+    """An opened index: passages in corpus order and their vectors (row i = passage i)."""
+
+    fingerprint: str
+    store: str
+    passages: list[Passage]
+    context_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    vector_store: Any  # llama-index ChromaVectorStore over the "context" collection
+
+
+def fingerprint(docs: list[Document], settings: Settings) -> str:
+    """Hash of what the index depends on. Example: same corpus and settings -> same hex string."""
+    parts = {
+        "format": FORMAT,
+        "model": settings.model_name,
+        "splitter": SPLITTER_VERSION,
+        "window": settings.window,
+        "files": sorted((d.source, d.sha256) for d in docs),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def embedding_text(p: Passage) -> str:
+    """Text embedded for a passage's context vector: its section, then its window."""
+    return f"{p.section}. {p.context}" if p.section and p.kind == "sentence" else p.context
+
+
+def open_index(settings: Settings, *, rebuild: bool = False, progress: bool = False) -> IndexData:
+    """The index for the current corpus: reused when its fingerprint matches, else (re)built.
+
+    When the corpus can't be read but a previous index exists, that index is used and
+    the problem is logged; without one the ``CorpusError`` propagates.
+    """
+    try:
+        docs, passages = load_passages(settings.corpus_dir, settings.window)
+    except CorpusError as exc:
+        current = _read_current(settings.index_dir)
+        if rebuild or current is None:
+            raise
+        log.warning("%s; answering from the previous index", exc)
+        return _load_store(settings, current["store"], current["fingerprint"])
+    fp = fingerprint(docs, settings)
+    current = _read_current(settings.index_dir)
+    if not rebuild and current and current.get("fingerprint") == fp:
+        try:
+            return _load_store(settings, current["store"], fp)
+        except IndexStoreError as exc:
+            log.warning("index at %s is unusable (%s); rebuilding it", settings.index_dir, exc)
+    return _build_locked(settings, passages, fp, rebuild=rebuild, progress=progress)
+
+
+def _build_locked(
+    settings: Settings, passages: list[Passage], fp: str, *, rebuild: bool, progress: bool
+) -> IndexData:
+    from filelock import FileLock, Timeout
+
+    index_dir = settings.index_dir
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir / ".lock"), timeout=600)
+        lock.acquire()
+    except (OSError, Timeout) as exc:
+        raise IndexStoreError(
+            f"can't write the index under {index_dir} ({exc}); make it writable "
+            "or point ASSISTANT_INDEX_DIR elsewhere"
+        ) from None
+    try:
+        current = _read_current(index_dir)
+        # Another process may have finished the same build while we waited for the lock.
+        if not rebuild and current and current.get("fingerprint") == fp:
+            try:
+                return _load_store(settings, current["store"], fp)
+            except IndexStoreError:
+                pass
+        store = f"store-{fp[:12]}-{uuid.uuid4().hex[:8]}"
+        log.info("building the index for %d passages into %s", len(passages), index_dir / store)
+        _write_store(settings, store, passages, fp, progress)
+        _write_current(index_dir, {"store": store, "fingerprint": fp})
+        _remove_old_stores(index_dir, keep=store)
+        return _load_store(settings, store, fp)
+    finally:
+        lock.release()
+
+
+def _client(path: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    key = str(path)
+    if key not in _clients:
+        _clients[key] = chromadb.PersistentClient(
+            path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+    return _clients[key]
+
+
+def _write_store(
+    settings: Settings, store: str, passages: list[Passage], fp: str, progress: bool
+) -> None:
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    path = settings.index_dir / store
+    texts = {
+        "context": [embedding_text(p) for p in passages],
+        "sentence": [p.text for p in passages],
+    }
+    model = embedder()
+    client = _client(path / "chroma")
+    for name in COLLECTIONS:
+        vectors = model.encode(texts[name], progress=progress)
+        collection = client.create_collection(
+            name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        nodes = [
+            TextNode(id_=p.id, text=p.text, metadata=_metadata(p), embedding=v.tolist())
+            for p, v in zip(passages, vectors, strict=True)
+        ]
+        ChromaVectorStore(chroma_collection=collection).add(nodes)
+    manifest = {
+        "format": FORMAT,
+        "fingerprint": fp,
+        "model": settings.model_name,
+        "passages": [asdict(p) for p in passages],
+    }
+    _atomic_write(path / "manifest.json", json.dumps(manifest))
+
+
+def _metadata(p: Passage) -> dict[str, Any]:
+    return {
+        "source": p.source,
+        "start": p.start,
+        "end": p.end,
+        "section": p.section or "",
+        "kind": p.kind,
+        "position": p.position,
+    }
+
+
+def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
+    import numpy as np
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    path = settings.index_dir / store
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("fingerprint") != fp or manifest.get("format") != FORMAT:
+            raise IndexStoreError(f"{path} belongs to another corpus or format")
+        passages = [Passage(**p) for p in manifest["passages"]]
+        client = _client(path / "chroma")
+        vectors = {}
+        ids = [p.id for p in passages]
+        for name in COLLECTIONS:
+            got = client.get_collection(name).get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+            if len(by_id) != len(ids):
+                raise IndexStoreError(f"{path} misses vectors ({len(by_id)} of {len(ids)})")
+            vectors[name] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+        vector_store = ChromaVectorStore(chroma_collection=client.get_collection("context"))
+    except IndexStoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AssistantError) as exc:
+        raise IndexStoreError(f"{path} can't be read: {exc}") from None
+    except Exception as exc:  # chromadb raises its own error types for a damaged store
+        raise IndexStoreError(f"{path} can't be read: {type(exc).__name__}: {exc}") from None
+    return IndexData(fp, store, passages, vectors["context"], vectors["sentence"], vector_store)
+
+
+def _read_current(index_dir: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads((index_dir / "CURRENT").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("store"), str):
+        return None
+    return data
+
+
+def _write_current(index_dir: Path, data: dict[str, str]) -> None:
+    _atomic_write(index_dir / "CURRENT", json.dumps(data))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _remove_old_stores(index_dir: Path, keep: str) -> None:
+    for child in index_dir.glob("store-*"):
+        if child.name != keep and child.is_dir():
+            _clients.pop(str(child / "chroma"), None)
+            shutil.rmtree(child, ignore_errors=True)

@@ -1,0 +1,224 @@
+"""Corpus files -> passages with exact character offsets.
+
+Scope: reading ``.txt``/``.md`` files as UTF-8, finding paragraphs, headings,
+image captions and sentences, and giving every passage ``start``/``end`` such
+that ``document[start:end] == passage.text``. Pure apart from reading files.
+Non-goals: PDF/HTML parsing, language detection, coreference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import CorpusError
+from assistant.types import Passage, PassageKind
+
+SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 20_000_000
+SPLITTER_VERSION = "sent-v1"
+
+# Tokens that end in "." without ending a sentence.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st mt inc ltd co corp plc llc bros dept est fig vs etc al
+    approx govt no nos vol jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k
+    a.m p.m""".split()
+)
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
+_SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9]")
+_CLOSERS = "\"'”’)]"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A corpus file's text and identity."""
+
+    source: str  # path relative to the corpus folder, with "/" separators
+    text: str
+    sha256: str
+
+
+def read_corpus(corpus_dir: Path) -> list[Document]:
+    """Read every ``.txt``/``.md`` file under ``corpus_dir`` (sorted), strictly as UTF-8."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist; create it and add .txt files")
+    paths = sorted(
+        p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+    )
+    paths = [p for p in paths if not any(part.startswith(".") for part in p.parts)]
+    if not paths:
+        raise CorpusError(f"{corpus_dir} holds no .txt or .md file; add a document to it")
+    return [read_document(p, corpus_dir) for p in paths]
+
+
+def read_document(path: Path, corpus_dir: Path) -> Document:
+    """Read one file; raise ``CorpusError`` naming it when it is not usable text."""
+    name = path.relative_to(corpus_dir).as_posix()
+    where = f"{corpus_dir.name}/{name}"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{where} can't be read ({exc.strerror}); fix its permissions or remove it") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CorpusError(f"{where} is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it")
+    if b"\x00" in data:
+        raise CorpusError(f"{where} looks binary (it contains NUL bytes); remove it")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorpusError(f"{where} is not UTF-8 text; convert it or remove it") from None
+    if text.startswith("\ufeff"):
+        raise CorpusError(f"{where} starts with a byte-order mark; save it as UTF-8 without BOM")
+    if not text.strip():
+        raise CorpusError(f"{where} is empty; add text to it or remove it")
+    return Document(source=name, text=text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans: blocks between blank lines, or single lines when there are none.
+
+    Spans are stripped of surrounding whitespace. Markdown ``#`` lines are their own block.
+    Example: "Title\\nBody one. Two." -> [(0, 5), (6, 19)]
+    """
+    separator = r"\n[ \t]*\n" if re.search(r"\n[ \t]*\n", text.strip()) else r"\n"
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for block in [*re.finditer(separator, text), None]:
+        end = block.start() if block else len(text)
+        for start, stop in _split_markdown_headings(text, pos, end):
+            spans.extend(_strip_span(text, start, stop))
+        pos = block.end() if block else len(text)
+    return spans
+
+
+def _split_markdown_headings(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    pos = start
+    for m in re.finditer(r"^[ \t]*#{1,6}[ \t].*$", text[start:end], flags=re.M):
+        a, b = start + m.start(), start + m.end()
+        if a > pos:
+            yield pos, a
+        yield a, b
+        pos = b
+    if pos < end:
+        yield pos, end
+
+
+def _strip_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start, end)] if end > start else []
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans inside ``text[start:end]``, offsets relative to ``text``.
+
+    Keeps decimals ("1.729 billion"), abbreviations ("Mr. Yu", "U.S. firms") and
+    initials together. Example: "It rose 7.6%. Then it fell." -> [(0, 13), (14, 27)]
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        cut = m.end()
+        if not _SENTENCE_START.match(text, cut, end) or _is_abbreviation(text, pos, m.start()):
+            continue
+        spans.extend(_strip_span(text, pos, cut))
+        pos = cut
+    spans.extend(_strip_span(text, pos, end))
+    return spans
+
+
+def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"[\w.]*$", text[sentence_start:dot])
+    token = word.group(0).lower() if word else ""
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _is_heading_like(line: str, first: bool) -> bool:
+    """A short line without final punctuation: a heading, a title or a caption."""
+    if line.startswith("#"):
+        return True
+    words = line.split()
+    limit = 25 if first else 12
+    bare = line.rstrip(_CLOSERS)
+    return 0 < len(words) <= limit and len(line) <= 200 and not re.search(r"[.!?:;,]$", bare)
+
+
+def classify_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[PassageKind]:
+    """Label each paragraph "heading", "caption" or "sentence" (body).
+
+    In a run of heading-like lines the last one heads the next body paragraph and the
+    ones before it are image captions; the first line of a file is its title (a heading).
+    Example: ["Body.", "Seres Super Factory", "A Difficult Turnaround", "Body."]
+    -> ["sentence", "caption", "heading", "sentence"]
+    """
+    like = [_is_heading_like(text[a:b], i == 0) for i, (a, b) in enumerate(spans)]
+    kinds: list[PassageKind] = []
+    for i, is_like in enumerate(like):
+        if not is_like:
+            kinds.append("sentence")
+        elif i == 0 or text[spans[i][0]] == "#":
+            kinds.append("heading")
+        else:
+            followed_by_body = i + 1 < len(like) and not like[i + 1]
+            kinds.append("heading" if followed_by_body else "caption")
+    return kinds
+
+
+def heading_text(line: str) -> str:
+    """Heading text without markdown markers. Example: "## New Challenges" -> "New Challenges"."""
+    return line.lstrip("#").strip()
+
+
+def passages_from_document(doc: Document, window: int = 1) -> list[Passage]:
+    """Split a document into passages; each sentence carries ``window`` neighbours of context."""
+    spans = split_paragraphs(doc.text)
+    kinds = classify_paragraphs(doc.text, spans)
+    units: list[tuple[int, int, PassageKind, int, str | None]] = []
+    section: str | None = None
+    for number, ((a, b), kind) in enumerate(zip(spans, kinds, strict=True)):
+        if kind == "heading":
+            section = heading_text(doc.text[a:b])
+            units.append((a, b, kind, number, section))
+        elif kind == "caption":
+            units.append((a, b, kind, number, section))
+        else:
+            units.extend((s, e, kind, number, section) for s, e in split_sentences(doc.text, a, b))
+    body = [i for i, u in enumerate(units) if u[2] == "sentence"]
+    passages = []
+    for position, (a, b, kind, number, sec) in enumerate(units):
+        context = doc.text[a:b]
+        if kind == "sentence":
+            k = body.index(position)
+            same = [body[j] for j in range(max(0, k - window), min(len(body), k + window + 1))]
+            same = [j for j in same if units[j][4] == sec]
+            context = " ".join(doc.text[units[j][0] : units[j][1]] for j in same)
+        passages.append(
+            Passage(
+                id=f"{doc.source}#{a}-{b}",
+                source=doc.source,
+                start=a,
+                end=b,
+                text=doc.text[a:b],
+                section=sec,
+                kind=kind,
+                paragraph=number,
+                position=position,
+                context=context,
+            )
+        )
+    return passages
+
+
+def load_passages(corpus_dir: Path, window: int = 1) -> tuple[list[Document], list[Passage]]:
+    """Read the corpus and split every document. Example: corpus/ -> ([Document], [Passage, ...])"""
+    docs = read_corpus(corpus_dir)
+    return docs, [p for d in docs for p in passages_from_document(d, window)]

@@ -1,0 +1,248 @@
+"""From what the person typed to what we search for and what kind of answer we expect.
+
+Scope: input validation, the expected answer type (from the wh-word and head noun),
+the question's constraints (years, numbers, names) and focus terms, and rewriting
+follow-ups with the chat history ("And in 2021?", "When was that announced?").
+Non-goals: full parsing or coreference resolution.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.errors import QuestionError
+from assistant.text import Vocabulary, tokens
+
+Turn = tuple[str, str]  # (role, content)
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
+_COUNT_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+_PRONOUN = re.compile(
+    r"\b(it|its|that|this|they|them|their|he|him|his|she|her|those|these|there|then|"
+    r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
+    re.I,
+)
+_ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I)
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+
+# Head nouns that make "what/which X" ask for a kind of answer. General English.
+_DATE_NOUNS = r"year|month|date|day|time|quarter|period"
+_PERCENT_NOUNS = r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction"
+_MONEY_NOUNS = (
+    r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
+    r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit"
+)
+_NAME_NOUNS = (
+    r"company|companies|brand|brands|firm|firms|automaker|automakers|carmaker|carmakers|"
+    r"maker|model|models|car|cars|vehicle|vehicles|bank|banks|partner|partners|person|"
+    r"people|name|names|product|products|organisation|organization|institution|competitor|"
+    r"competitors|rival|rivals|index|platform|system|systems|media|outlet|city|country|chip|"
+    r"chips|phone|phones|group|entity|shareholder|supplier|manufacturer|business|unit"
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """An analysed question. ``text`` is what retrieval searches for."""
+
+    text: str
+    answer_type: str  # quantity, percent, date, name, person, list, reason, other
+    focus: list[str] = field(default_factory=list)  # tokens the answer should sit near
+    years: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # capitalised terms the question names
+    unit: str | None = None  # "units", "vehicles", "yuan", ... asked for by "how many X"
+    followup: bool = False
+
+
+def validate_question(question: Any, max_chars: int) -> str:
+    """Clean a question or raise ``QuestionError``. Example: "  Who?\\x00 " -> "Who?"."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Ask a shorter question."
+        )
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question
+    )
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QuestionError("the question is empty; type a question about the document")
+    return cleaned
+
+
+def validate_history(history: Any) -> list[Turn]:
+    """Chat history as (role, content) pairs, from OpenAI/Gradio-style messages.
+
+    Example: [{"role": "user", "content": "Hi"}] -> [("user", "Hi")]
+    """
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise QuestionError(
+            'history must be a list of {"role": "user"|"assistant", "content": str} messages'
+        )
+    turns: list[Turn] = []
+    for i, message in enumerate(history):
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            raise QuestionError(
+                f'history[{i}] must be a {{"role": "user"|"assistant", "content": str}} message'
+            )
+        content = _content_text(message.get("content"))
+        if content is None:
+            raise QuestionError(f"history[{i}]['content'] must be text")
+        turns.append((message["role"], content[:4000]))
+    return turns
+
+
+def _content_text(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio/OpenAI content parts: [{"type": "text", "text": ...}]
+        parts = [c.get("text") for c in content if isinstance(c, dict)]
+        if all(isinstance(p, str) for p in parts):
+            return " ".join(p for p in parts if isinstance(p, str))
+    return None
+
+
+def answer_type(question: str) -> str:
+    """Expected answer type from the wh-word and head noun.
+
+    Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
+    """
+    q = question.lower()
+    if re.search(r"\b(why|for what reason|what (?:caused|led to|drove|made))\b", q):
+        return "reason"
+    if re.search(rf"\b(what|which|by what)\s+(?:\w+\s+)?({_PERCENT_NOUNS})\b", q) or re.search(
+        r"\b(percent|percentage|%)", q
+    ):
+        return "percent"
+    if re.search(r"\bhow (much|many)\b|\bby how much\b|\b(valued|worth|priced) at\b", q):
+        return "quantity"
+    if re.search(rf"\bwhen\b|\b(what|which|in what|in which)\s+(?:\w+\s+)?({_DATE_NOUNS})\b", q):
+        return "date"
+    if re.search(r"\bhow long\b", q):
+        return "duration"
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return "person"
+    if re.search(r"\bhow\b", q):
+        return "reason"
+    if re.search(
+        rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+)?(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
+        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname (?:the|all)\b",
+        q,
+    ):
+        return "list"
+    if re.search(rf"\b(what|which)\b[^?]*\b({_MONEY_NOUNS})\b", q) and not re.search(
+        rf"\b(what|which)\s+(?:\w+\s+)?({_NAME_NOUNS})\b", q
+    ):
+        return "quantity"
+    if re.search(rf"\b(what|which)\s+(?:\w+\s+){{0,2}}({_NAME_NOUNS})\b", q) or re.search(
+        r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
+    ):
+        return "name"
+    return "other"
+
+
+def _unit(question: str) -> str | None:
+    m = re.search(r"\bhow many\s+(?:\w+[ -])?(\w+)", question.lower())
+    return m.group(1) if m else None
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words the question names (not its first word). Example: "Did Seres win?" -> ["Seres"]"""
+    found = []
+    for m in re.finditer(r"\b[A-Z][\w&+-]*(?:\s+[A-Z0-9][\w&+-]*)*", question):
+        word = m.group(0)
+        if m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!")):
+            parts = word.split()
+            if len(parts) == 1 and not word.isupper():
+                continue
+            word = " ".join(p for p in parts if not _WH.fullmatch(p)) or word
+        if _WH.fullmatch(word):
+            continue
+        found.append(word)
+    return found
+
+
+def analyse(text: str, followup: bool = False) -> Query:
+    """Analyse a stand-alone question."""
+    years = _YEAR.findall(text)
+    return Query(
+        text=text,
+        answer_type=answer_type(text),
+        focus=tokens(text),
+        years=years,
+        names=_names(text),
+        unit=_unit(text),
+        followup=followup,
+    )
+
+
+def _is_followup(question: str) -> bool:
+    words = question.split()
+    return bool(
+        _ELLIPSIS.match(question)
+        or (len(words) <= 4 and not _WH.search(question))
+        or (len(words) <= 9 and _PRONOUN.search(question) and not _names(question))
+    )
+
+
+def _short_answer(reply: str) -> str:
+    bold = re.search(r"\*\*(.+?)\*\*", reply)
+    return (bold.group(1) if bold else reply.split("\n", 1)[0])[:160]
+
+
+def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = None) -> Query:
+    """Resolve a follow-up against the history, after correcting misspelt words.
+
+    Examples (previous question "How much did the firm lose in 2020?"):
+    "And in 2021?" -> "How much did the firm lose in 2021?";
+    "When was that announced?" -> "When was that announced? How much did the firm lose ..."
+    """
+    if vocabulary is not None:
+        question = vocabulary.correct(question)
+    previous_questions = [c for r, c in history if r == "user"]
+    if not previous_questions or not _is_followup(question):
+        return analyse(question)
+    prior = rewrite(previous_questions[-1], history[: _last_user_index(history)], vocabulary)
+    replies = [c for r, c in history if r == "assistant"]
+    own = analyse(question, followup=True)
+    if _ELLIPSIS.match(question) or not _WH.search(question):
+        # Ellipsis: keep the previous question, swap in the new year/name.
+        text = prior.text
+        for old, new in zip(prior.years, own.years, strict=False):
+            text = text.replace(old, new)
+        extra = [n for n in own.names if n not in text]
+        rest = " ".join(extra) if not own.years or extra else ""
+        text = f"{text} {rest}".strip()
+        years = own.years or prior.years
+        return Query(
+            text=text,
+            answer_type=prior.answer_type if own.answer_type == "other" else own.answer_type,
+            focus=own.focus + [t for t in prior.focus if t not in own.focus + prior.years],
+            years=years,
+            names=own.names + [n for n in prior.names if n not in own.names],
+            unit=own.unit or prior.unit,
+            followup=True,
+        )
+    # Anaphora: search with the new question plus the previous topic and answer.
+    context = f"{prior.text} {_short_answer(replies[-1]) if replies else ''}".strip()
+    return Query(
+        text=f"{question} {context}",
+        answer_type=own.answer_type,
+        focus=own.focus,
+        years=own.years or prior.years,
+        names=own.names + [n for n in prior.names if n not in own.names],
+        unit=own.unit,
+        followup=True,
+    )
+
+
+def _last_user_index(history: list[Turn]) -> int:
+    return max(i for i, (role, _) in enumerate(history) if role == "user")

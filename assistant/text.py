@@ -1,0 +1,111 @@
+"""Word-level text helpers shared by retrieval and answering.
+
+Tokens are lowercase, stop words dropped, lightly stemmed, so that "losses",
+"lost" and "loss" meet. Also: spelling correction of question words against the
+corpus vocabulary. Non-goals: full lemmatisation, languages other than English.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself also
+    did does according article say says said tell told much many""".split()
+)
+_WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+# Irregular forms that a suffix stemmer cannot join; general English, not corpus-specific.
+_IRREGULAR = {
+    "lost": "loss", "lose": "loss", "losing": "loss", "loses": "loss", "losses": "loss",
+    "sold": "sale", "sell": "sale", "sells": "sale", "selling": "sale",
+    "bought": "buy", "paid": "pay", "won": "win", "rose": "rise", "risen": "rise",
+    "fell": "fall", "fallen": "fall", "grew": "grow", "grown": "grow", "made": "make",
+    "held": "hold", "took": "take", "gave": "give", "led": "lead", "began": "begin",
+    "spent": "spend", "investment": "invest", "investments": "invest",
+    "profitable": "profit", "profitability": "profit", "announcement": "announce",
+    "cooperation": "cooperate", "shareholding": "share", "shareholder": "share",
+    "shareholders": "share", "deliveries": "deliver", "delivery": "deliver",
+    "valuation": "value", "valued": "value", "worth": "value",
+}
+
+
+def stem(word: str) -> str:
+    """Light suffix stemmer. Example: "launched" -> "launch", "companies" -> "company"."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.rstrip("'")
+    if w in _IRREGULAR:
+        return _drop_e(_IRREGULAR[w])
+    if len(w) <= 3 or w[0].isdigit():
+        return w
+    return _drop_e(_strip_suffix(w))
+
+
+def _drop_e(w: str) -> str:
+    # "announce", "announced", "announces" all end as "announc"
+    return w[:-1] if len(w) > 4 and w.endswith("e") else w
+
+
+def _strip_suffix(w: str) -> str:
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""),
+                         ("es", "e"), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            if suffix == "s" and w.endswith(("ss", "us", "is")):
+                return w
+            base = w[: -len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2]:
+                base = base[:-1]  # "stopped" -> "stop"
+            return base
+    return w
+
+
+def words(text: str) -> list[str]:
+    """Word and number tokens as written. Example: "It's 1,000 cars!" -> ["It's", "1,000", "cars"]"""
+    return _WORD.findall(text)
+
+
+def tokens(text: str) -> list[str]:
+    """Content tokens for matching. Example: "How much did Seres lose?" -> ["seres", "loss"]"""
+    out = []
+    for w in words(text):
+        lw = w.lower()
+        if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
+            continue
+        out.append(stem(lw.replace(",", "")) if not lw[0].isdigit() else lw.replace(",", ""))
+    return out
+
+
+class Vocabulary:
+    """The corpus's words, for correcting misspelt question words."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.words: set[str] = {w.lower() for t in texts for w in words(t) if w[0].isalpha()}
+        self._sorted = sorted(self.words)
+
+    def correct(self, question: str) -> str:
+        """Replace unknown words of 5+ letters by their closest corpus word, if close enough.
+
+        Example: "How much did Seres loose in 2022?" -> "How much did Seres lose in 2022?"
+        (when "lose"/"losses" are in the corpus).
+        """
+
+        def fix(m: re.Match[str]) -> str:
+            w = m.group(0)
+            lw = w.lower()
+            if len(lw) < 5 or lw in self.words or lw in STOPWORDS or stem(lw) in self.words:
+                return w
+            close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.8)
+            if not close:
+                return w
+            return close[0].capitalize() if w[0].isupper() else close[0]
+
+        return re.sub(r"[^\W\d_]+", fix, question)

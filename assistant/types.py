@@ -1,0 +1,65 @@
+"""Plain frozen dataclasses that cross module borders.
+
+Shapes only: no behaviour beyond small conversions. llama-index and chromadb
+objects never leave the modules that own them; these do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PassageKind = Literal["sentence", "heading", "caption"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieval unit: a sentence (or heading/caption line) of a corpus file.
+
+    ``text == document[start:end]`` always holds for the file ``source``.
+    """
+
+    id: str  # "<source>#<start>-<end>"
+    source: str  # file name relative to corpus/
+    start: int
+    end: int
+    text: str
+    section: str | None
+    kind: PassageKind
+    paragraph: int  # paragraph number within the file, 0-based
+    position: int  # passage number within the file, 0-based
+    context: str  # neighbouring sentences used for embedding and BM25
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage: ``corpus/<source>`` text ``[start:end] == text``."""
+
+    n: int
+    text: str
+    source: str
+    start: int
+    end: int
+    section: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask`` returns.
+
+    ``answer`` is the short span ("" when abstained); ``text`` is the markdown
+    reply with ``[n]`` markers pointing at ``citations`` (best first).
+    """
+
+    question: str
+    answer: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    answer_type: str = "other"
+    query: str = ""  # the question as rewritten with the chat history
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (used by the CLI, the web API and the evals)."""
+        return asdict(self)

@@ -1,0 +1,76 @@
+"""``python -m evals``: run the question set and exit non-zero under the thresholds.
+
+Thin CLI over :func:`evals.runner.run`: parse options, print, write the reports.
+Exit codes: 0 all thresholds met, 1 a threshold missed, 2 bad input (cases, thresholds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.runner import (
+    DEFAULT_CASES,
+    DEFAULT_REPORT_DIR,
+    DEFAULT_THRESHOLDS,
+    CaseResult,
+    format_failures,
+    format_summary,
+    format_table,
+    run,
+    write_reports,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m evals", description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="JSONL question set")
+    p.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, help="TOML limits")
+    p.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help="output folder")
+    p.add_argument("--only", metavar="TYPE", help="only cases of this type or answer_type")
+    p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
+    return p
+
+
+def _progress(i: int, total: int, result: CaseResult) -> None:
+    mark = "ok" if result.correct else ("ERR" if result.error else "FAIL")
+    print(f"\r[{i}/{total}] {mark:<4} {result.id:<24}", end="", file=sys.stderr, flush=True)
+    if i == total:
+        print(file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the eval and return the exit code."""
+    args = _parser().parse_args(argv)
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    try:
+        report = run(args.cases, thresholds_path=args.thresholds, only=args.only, progress=progress)
+    except (OSError, ValueError, ImportError, tomllib.TOMLDecodeError) as exc:
+        print(f"evals: {exc}", file=sys.stderr)
+        return 2
+
+    print(format_table(report.rows))
+    if report.kind_rows:
+        print("\nreformulated cases by answer kind:")
+        print(format_table(report.kind_rows, label="kind"))
+    print()
+    print(format_summary(report.summary))
+    if not args.quiet and report.failed:
+        print(f"\nfailed cases ({len(report.failed)}):\n")
+        print(format_failures(report.failed))
+    json_path, md_path = write_reports(report, args.report_dir)
+    print(f"\nreports: {json_path}, {md_path}")
+    for failure in report.check.failures:
+        print(f"THRESHOLD MISSED: {failure}")
+    for skipped in report.check.skipped:
+        print(f"threshold not measured (no cases): {skipped}")
+    if report.check.passed:
+        print("all thresholds met")
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
