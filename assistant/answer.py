@@ -27,6 +27,8 @@ _CAUSE = re.compile(
     r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
     re.I,
 )
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_CHANGE = re.compile(r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|gain|change)", re.I)
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
     r"quote\w*|phrase|words?|strategy|model)\b",
@@ -69,13 +71,26 @@ class Answerer:
             if s.kind == "person"
         )
         self.corpus_lower = "\n".join(p.text for p in passages).lower()
+        paragraphs: dict[tuple[str, int], list[str]] = {}
+        for p in passages:
+            paragraphs.setdefault((p.source, p.paragraph), []).append(p.text)
+        self.paragraph = {k: " ".join(v) for k, v in paragraphs.items()}
+        # The years a sentence speaks about: its own, else the last ones mentioned before it
+        # ("In that year, ..." after "In August 2024, ...").
+        self.years: dict[str, set[str]] = {}
+        last: dict[str, set[str]] = {}
+        for p in passages:
+            own = set(_YEAR.findall(p.text))
+            self.years[p.id] = own or last.get(p.source, set())
+            if own:
+                last[p.source] = own
 
     # --- spans -------------------------------------------------------------------------
 
     def spans(self, text: str, kind: str, question: str) -> list[extract.Span]:
         """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
         if kind == "quantity":
-            found = extract.amounts(text) or extract.percents(text)
+            found = extract.amounts(text) + extract.percents(text)
         elif kind == "percent":
             found = extract.percents(text)
         elif kind == "date":
@@ -83,7 +98,9 @@ class Answerer:
         elif kind == "duration":
             found = extract.durations(text) or extract.dates(text)
         elif kind == "list":
-            found = extract.enumerations(text)
+            found = extract.enumerations(text) + extract.name_pairs(
+                text, extract.names(text, self.proper_words)
+            )
         elif kind in ("person", "name"):
             found = [
                 s if s.kind == "person" or s.text not in self.persons else _as_person(s)
@@ -114,7 +131,7 @@ class Answerer:
                     return same[keys.index(year)]
         focus_positions = [
             m.start()
-            for t in set(query.focus)
+            for t in set(query.primary if query.followup else query.focus)
             for m in re.finditer(r"[\w'’.,%]+", p.text)
             if tokens(m.group(0)) == [t]
         ]
@@ -125,6 +142,8 @@ class Answerer:
             value = 1.0 / (1.0 + distance / 25.0)
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
+                if s.kind == "percent":
+                    value += 0.4 if _CHANGE.search(question) else -0.3
                 if query.unit and query.unit.rstrip("s") in s.text.lower():
                     value += 0.6
             if kind == "person":
@@ -142,9 +161,10 @@ class Answerer:
 
     def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
         """(all the question's years and names are in reach, share found in the sentence)."""
-        reach = f"{p.text} {p.context} {p.section or ''}".lower()
+        paragraph = self.paragraph.get((p.source, p.paragraph), "")
+        reach = f"{p.text} {p.context} {p.section or ''} {paragraph}".lower()
         keys = extract.respectively_keys(p.text)
-        wanted = [(y, y in keys) for y in query.years]
+        wanted = [(y, y in keys or y in self.years.get(p.id, ())) for y in query.years]
         wanted += [(n, False) for n in query.names if not query.followup]
         ok, inside = True, 0
         for item, in_range in wanted:

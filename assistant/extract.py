@@ -77,7 +77,7 @@ _ROLE_BEFORE = re.compile(
     re.I,
 )
 _PERSON_VERB = re.compile(r"^\s+(?:said|says|told|described|asserted|thanked|responded|used)\b")
-_ENUM_WORD = r"(?!(?:and|or)\b)[\"“]?[\w&+'’]+[\"”]?"
+_ENUM_WORD = r"(?!(?:and|or)\b)[\"“]?[\w&+'’-]+[\"”]?"
 _ENUM_ITEM = rf"(?:{_ENUM_WORD}(?:\s+(?:-\s+|&\s+)?{_ENUM_WORD}){{0,5}})"
 _ENUMERATION = re.compile(
     rf"(?<![\w.,]){_ENUM_ITEM}(?:,\s+{_ENUM_ITEM}){{1,9}}?,?\s+(?:and|or)\s+{_ENUM_ITEM}"
@@ -240,6 +240,15 @@ def enumerations(text: str) -> list[Span]:
         while e > s and text[e - 1] in " -,;":
             e -= 1
         out.append(Span(s, e, text[s:e], "list"))
+    return out
+
+
+def name_pairs(text: str, found: list[Span]) -> list[Span]:
+    """Two names joined by "and": "the L9 and L8", "BAIC and Changan" -> one list span."""
+    out = []
+    for a, b in zip(found, found[1:], strict=False):
+        if re.fullmatch(r",?\s+(?:and|or)\s+(?:the\s+)?(?:[a-z]+\s+)?", text[a.end : b.start]):
+            out.append(Span(a.start, b.end, text[a.start : b.end], "list"))
     return out
 
 

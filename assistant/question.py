@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import QuestionError
-from assistant.text import Vocabulary, tokens
+from assistant.text import STOPWORDS, Vocabulary, tokens
 
 Turn = tuple[str, str]  # (role, content)
 
@@ -34,7 +34,12 @@ _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
 _PERCENT_NOUNS = r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction"
 _MONEY_NOUNS = (
     r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
-    r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit"
+    r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
+    r"growth|increase|decline|rise|drop|gain|change"
+)
+_PERSON_NOUNS = (
+    r"executive|executives|chairman|chairwoman|ceo|director|founder|person|analyst|leader|"
+    r"boss|official|manager|spokesperson|president|chief"
 )
 _NAME_NOUNS = (
     r"company|companies|brand|brands|firm|firms|automaker|automakers|carmaker|carmakers|"
@@ -52,6 +57,7 @@ class Query:
     text: str
     answer_type: str  # quantity, percent, date, name, person, list, reason, other
     focus: list[str] = field(default_factory=list)  # tokens the answer should sit near
+    primary: list[str] = field(default_factory=list)  # the newest turn's own tokens
     years: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # capitalised terms the question names
     unit: str | None = None  # "units", "vehicles", "yuan", ... asked for by "how many X"
@@ -122,13 +128,20 @@ def answer_type(question: str) -> str:
         r"\b(percent|percentage|%)", q
     ):
         return "percent"
-    if re.search(r"\bhow (much|many)\b|\bby how much\b|\b(valued|worth|priced) at\b", q):
+    if re.search(
+        r"\bhow (much|many|large|big|high|low|small|far)\b|\b(valued|worth|priced) at\b"
+        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b"
+        r"|\bunder what\b",
+        q,
+    ):
         return "quantity"
     if re.search(rf"\bwhen\b|\b(what|which|in what|in which)\s+(?:\w+\s+)?({_DATE_NOUNS})\b", q):
         return "date"
     if re.search(r"\bhow long\b", q):
         return "duration"
-    if re.search(r"\b(who|whom|whose)\b", q):
+    if re.search(
+        rf"\b(who|whom|whose)\b|\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q
+    ):
         return "person"
     if re.search(r"\bhow\b", q):
         return "reason"
@@ -138,15 +151,30 @@ def answer_type(question: str) -> str:
         q,
     ):
         return "list"
+    if _plural_what(question):
+        return "list"
     if re.search(rf"\b(what|which)\b[^?]*\b({_MONEY_NOUNS})\b", q) and not re.search(
         rf"\b(what|which)\s+(?:\w+\s+)?({_NAME_NOUNS})\b", q
     ):
         return "quantity"
-    if re.search(rf"\b(what|which)\s+(?:\w+\s+){{0,2}}({_NAME_NOUNS})\b", q) or re.search(
+    if re.search(rf"\b(what|which)\s+(?:\w+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
         r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
     ):
         return "name"
     return "other"
+
+
+def _plural_what(question: str) -> bool:
+    """ "Which trademarks did ..." / "What additional features ..." ask for a list."""
+    m = re.search(r"\b(?:what|which)\s+(.*)", question, re.I)
+    if not m:
+        return False
+    for word in m.group(1).split()[:3]:
+        if word != word.lower() or word in STOPWORDS:
+            return False
+        if len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
+            return True
+    return False
 
 
 def _unit(question: str) -> str | None:
@@ -177,6 +205,7 @@ def analyse(text: str, followup: bool = False) -> Query:
         text=text,
         answer_type=answer_type(text),
         focus=tokens(text),
+        primary=tokens(text),
         years=years,
         names=_names(text),
         unit=_unit(text),
@@ -226,6 +255,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
             text=text,
             answer_type=prior.answer_type if own.answer_type == "other" else own.answer_type,
             focus=own.focus + [t for t in prior.focus if t not in own.focus + prior.years],
+            primary=own.focus,
             years=years,
             names=own.names + [n for n in prior.names if n not in own.names],
             unit=own.unit or prior.unit,
@@ -237,6 +267,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         text=f"{question} {context}",
         answer_type=own.answer_type,
         focus=own.focus,
+        primary=own.focus,
         years=own.years or prior.years,
         names=own.names + [n for n in prior.names if n not in own.names],
         unit=own.unit,

@@ -84,6 +84,9 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+_WH_WORDS = ["what", "which", "when", "where", "who", "whom", "whose", "why", "how"]
+
+
 class Vocabulary:
     """The corpus's words, for correcting misspelt question words."""
 
@@ -101,9 +104,14 @@ class Vocabulary:
         def fix(m: re.Match[str]) -> str:
             w = m.group(0)
             lw = w.lower()
-            if len(lw) < 5 or lw in self.words or lw in STOPWORDS or stem(lw) in self.words:
+            if lw in self.words or lw in STOPWORDS:
                 return w
-            close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.8)
+            if len(lw) < 5:
+                close = difflib.get_close_matches(lw, _WH_WORDS, n=1, cutoff=0.75)
+            elif stem(lw) in self.words:
+                return w
+            else:
+                close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.82)
             if not close:
                 return w
             return close[0].capitalize() if w[0].isupper() else close[0]
