@@ -70,11 +70,18 @@ class Answerer:
             for s in extract.names(p.text, self.proper_words)
             if s.kind == "person"
         )
-        self.corpus_lower = "\n".join(p.text for p in passages).lower()
+        self.corpus_tokens = {t for p in passages for t in tokens(p.text)}
+        self.sentence_tokens = {p.id: set(tokens(p.text)) for p in passages}
+        self.context_tokens = {
+            p.id: set(tokens(f"{p.context} {p.section or ''}")) for p in passages
+        }
         paragraphs: dict[tuple[str, int], list[str]] = {}
         for p in passages:
             paragraphs.setdefault((p.source, p.paragraph), []).append(p.text)
-        self.paragraph = {k: " ".join(v) for k, v in paragraphs.items()}
+        sections = {(p.source, p.paragraph): p.section or "" for p in passages}
+        self.paragraph_tokens = {
+            k: set(tokens(f"{sections[k]} {' '.join(v)}")) for k, v in paragraphs.items()
+        }
         # The years a sentence speaks about: its own, else the last ones mentioned before it
         # ("In that year, ..." after "In August 2024, ...").
         self.years: dict[str, set[str]] = {}
@@ -110,6 +117,10 @@ class Answerer:
                 found = extract.quotes(text) + found
         else:
             found = extract.quotes(text) if _QUOTE_ASK.search(question) else []
+        if kind == "quantity" and not _CHANGE.search(question) and extract.amounts(text):
+            found = [s for s in found if s.kind != "percent"]
+        elif kind == "quantity" and not _CHANGE.search(question):
+            found = [s for s in found if s.kind != "percent" or "%" in question]
         q = question.lower()
         q_tokens = set(tokens(question))
         return [
@@ -119,27 +130,35 @@ class Answerer:
             and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
         ]
 
-    def _pick_span(self, p: Passage, query: Query, kind: str, question: str) -> extract.Span | None:
+    def _pick_span(
+        self, p: Passage, query: Query, kind: str, question: str
+    ) -> tuple[extract.Span | None, float]:
+        """The best span of ``kind`` in the passage and how close it sits to the question's terms."""
         spans = self.spans(p.text, kind, question)
         if not spans:
-            return None
+            return None, 0.0
         keys = extract.respectively_keys(p.text)
         if keys and query.years:
             same = [s for s in spans if s.kind == spans[0].kind]
             for year in query.years:
                 if year in keys and len(same) == len(keys):
-                    return same[keys.index(year)]
-        focus_positions = [
-            m.start()
-            for t in set(query.primary if query.followup else query.focus)
-            for m in re.finditer(r"[\w'’.,%]+", p.text)
-            if tokens(m.group(0)) == [t]
-        ]
+                    return same[keys.index(year)], 1.0
+        weights = self._weights(query, primary=query.followup)
+        total = sum(weights.values()) or 1.0
+        positions: dict[str, list[int]] = {}
+        for m in re.finditer(r"[\w'’.,%-]+", p.text):
+            for t in tokens(m.group(0)):
+                if t in weights:
+                    positions.setdefault(t, []).append(m.start())
 
         def score(s: extract.Span) -> float:
-            outside = [f for f in focus_positions if not s.start <= f < s.end]
-            distance = min((abs(f - s.start) for f in outside), default=200)
-            value = 1.0 / (1.0 + distance / 25.0)
+            value = 0.0
+            for t, places in positions.items():
+                outside = [f for f in places if not s.start <= f < s.end]
+                if outside:
+                    d = min(min(abs(f - s.start), abs(f - s.end)) for f in outside)
+                    value += weights[t] / (1.0 + d / 20.0)
+            value /= total
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":
@@ -152,28 +171,44 @@ class Answerer:
                 value += 0.2
             return value
 
-        return max(spans, key=score)
+        best = max(spans, key=score)
+        return best, score(best)
 
     # --- sentences ---------------------------------------------------------------------
 
-    def _weights(self, query: Query) -> dict[str, float]:
-        return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(query.focus)}
+    def _weights(self, query: Query, primary: bool = False) -> dict[str, float]:
+        terms = query.primary if primary and query.primary else query.focus
+        return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(terms)}
 
     def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
         """(all the question's years and names are in reach, share found in the sentence)."""
-        paragraph = self.paragraph.get((p.source, p.paragraph), "")
-        reach = f"{p.text} {p.context} {p.section or ''} {paragraph}".lower()
+        sentence = self.sentence_tokens[p.id]
+        reach = sentence | self.paragraph_tokens[(p.source, p.paragraph)]
         keys = extract.respectively_keys(p.text)
-        wanted = [(y, y in keys or y in self.years.get(p.id, ())) for y in query.years]
-        wanted += [(n, False) for n in query.names if not query.followup]
-        ok, inside = True, 0
-        for item, in_range in wanted:
-            low = _strip_possessive(item).lower()
-            if in_range or low in p.text.lower():
+        years = self.years.get(p.id, set())
+        ok, inside, wanted = True, 0, 0
+        for year in query.years:
+            wanted += 1
+            if year in keys or year in years:
                 inside += 1
-            elif low not in reach:
+            elif year not in reach:
                 ok = False
-        return ok, inside / len(wanted) if wanted else 1.0
+        for name in query.names if not query.followup else []:
+            parts = set(tokens(name))
+            if not parts:
+                continue
+            wanted += 1
+            if parts & sentence:
+                inside += 1
+            elif not parts & reach:
+                ok = False
+        # The question's own content words (not names or years): at least one must be in reach.
+        content = set(query.primary) - {t for n in query.names for t in tokens(n)} - set(
+            query.years
+        )
+        if content and not content & reach and not query.followup:
+            ok = False
+        return ok, inside / wanted if wanted else 1.0
 
     def rerank(self, query: Query, question: str, hits: list[Hit], kind: str) -> list[Scored]:
         """Score the best retrieved sentences for the expected answer type, best first."""
@@ -184,12 +219,14 @@ class Answerer:
         scored = []
         for rank, h in enumerate(top):
             p = h.passage
-            sent = set(tokens(p.text))
-            reach = sent | set(tokens(f"{p.context} {p.section or ''}"))
+            sent = self.sentence_tokens[p.id]
+            reach = sent | self.context_tokens[p.id]
             in_sentence = sum(w for t, w in weights.items() if t in sent) / total
             support = sum(w for t, w in weights.items() if t in reach) / total
             ok, inside = self._constraints(p, query)
-            span = self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else None
+            span, closeness = (
+                self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else (None, 0.0)
+            )
             score = (
                 0.9 * in_sentence
                 + 0.3 * support
@@ -199,7 +236,7 @@ class Answerer:
                 - 0.05 * rank / len(top)
             )
             if kind in SPAN_TYPES:
-                score += 0.45 if span else 0.0
+                score += 0.45 + 0.4 * min(closeness, 1.0) if span else 0.0
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.15
             if not ok:
@@ -214,7 +251,7 @@ class Answerer:
         if kind == "other" and _QUOTE_ASK.search(question):
             kind = "name"
         ranked = self.rerank(query, question, hits, kind)
-        unknown = [n for n in query.names if _strip_possessive(n).lower() not in self.corpus_lower]
+        unknown = [n for n in query.names if not set(tokens(n)) <= self.corpus_tokens]
         best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
         reason = None
         if not ranked:

@@ -37,6 +37,11 @@ _MONEY_NOUNS = (
     r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
     r"growth|increase|decline|rise|drop|gain|change"
 )
+_MASS_NOUNS = {"sales", "news", "series", "means", "earnings", "proceeds", "savings", "funds"}
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+}
 _PERSON_NOUNS = (
     r"executive|executives|chairman|chairwoman|ceo|director|founder|person|analyst|leader|"
     r"boss|official|manager|spokesperson|president|chief"
@@ -172,6 +177,8 @@ def _plural_what(question: str) -> bool:
     for word in m.group(1).split()[:3]:
         if word != word.lower() or word in STOPWORDS:
             return False
+        if word in _MASS_NOUNS:
+            return False
         if len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
             return True
     return False
@@ -192,7 +199,7 @@ def _names(question: str) -> list[str]:
             if len(parts) == 1 and not word.isupper():
                 continue
             word = " ".join(p for p in parts if not _WH.fullmatch(p)) or word
-        if _WH.fullmatch(word):
+        if _WH.fullmatch(word) or word.split()[0].lower() in _MONTHS:
             continue
         found.append(word)
     return found
@@ -211,6 +218,12 @@ def analyse(text: str, followup: bool = False) -> Query:
         unit=_unit(text),
         followup=followup,
     )
+
+
+def question_words() -> set[str]:
+    """Words of the answer-type lexicons, for correcting misspelt question words."""
+    lexicons = "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS))
+    return set(lexicons.split("|")) | {"chairman", "million", "billion", "thousand", "percent"}
 
 
 def _is_followup(question: str) -> bool:

@@ -19,6 +19,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 
 from assistant.config import Settings
 from assistant.models import Embedder
+from assistant.question import question_words
 from assistant.text import Vocabulary, tokens
 from assistant.types import Passage
 
@@ -59,7 +60,7 @@ class HybridRetriever(BaseRetriever):
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.vocabulary = Vocabulary(p.text for p in index.passages)
+        self.vocabulary = Vocabulary([*(p.text for p in index.passages), *question_words()])
         self._by_id = {p.id: (i, p) for i, p in enumerate(index.passages)}
         corpus_tokens = [
             tokens(f"{p.text} {p.section or ''}") or ["_empty_"] for p in index.passages
