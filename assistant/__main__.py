@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
             logging.getLogger("assistant").setLevel(logging.INFO)
             data = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty())
-            print(f"index ready: {len(data.passages)} passages in {settings.index_dir / data.store}")
+            print(
+                f"index ready: {len(data.passages)} passages in {settings.index_dir / data.store}"
+            )
             return 0
         from assistant.engine import ask
 

@@ -28,7 +28,9 @@ _CAUSE = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-_CHANGE = re.compile(r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|gain|change)", re.I)
+_CHANGE = re.compile(
+    r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|gain|change)", re.I
+)
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
     r"quote\w*|phrase|words?|strategy|model)\b",
@@ -98,6 +100,8 @@ class Answerer:
         """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
         if kind == "quantity":
             found = extract.amounts(text) + extract.percents(text)
+            if re.search(r"\bhow many\b", question, re.I):
+                found += extract.word_counts(text)
         elif kind == "percent":
             found = extract.percents(text)
         elif kind == "date":
@@ -157,7 +161,7 @@ class Answerer:
                 outside = [f for f in places if not s.start <= f < s.end]
                 if outside:
                     d = min(min(abs(f - s.start), abs(f - s.end)) for f in outside)
-                    value += weights[t] / (1.0 + d / 20.0)
+                    value += weights[t] / (1.0 + d / 12.0)
             value /= total
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
@@ -200,11 +204,11 @@ class Answerer:
             wanted += 1
             if parts & sentence:
                 inside += 1
-            elif not parts & reach:
+            elif not parts & (reach | self.context_tokens[p.id]):
                 ok = False
         # The question's own content words (not names or years): at least one must be in reach.
-        content = set(query.primary) - {t for n in query.names for t in tokens(n)} - set(
-            query.years
+        content = (
+            set(query.primary) - {t for n in query.names for t in tokens(n)} - set(query.years)
         )
         if content and not content & reach and not query.followup:
             ok = False
@@ -236,7 +240,7 @@ class Answerer:
                 - 0.05 * rank / len(top)
             )
             if kind in SPAN_TYPES:
-                score += 0.45 + 0.4 * min(closeness, 1.0) if span else 0.0
+                score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.15
             if not ok:
@@ -268,10 +272,7 @@ class Answerer:
             return _abstain(question, query, ranked, hits, settings, reason or "")
         order = [best] + [s for s in ranked if s is not best]
         citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
-        if best.span:
-            short = best.span.text
-        else:
-            short = _sentences_answer(best, ranked)
+        short = best.span.text if best.span else best.hit.passage.text
         quoted = citations[0]
         text = f"**{short}**\n\n> {quoted.text} [1]"
         if kind == "reason" or not best.span:
@@ -296,13 +297,9 @@ def _strip_possessive(name: str) -> str:
     return re.sub(r"['’]s?$", "", name)
 
 
-def _sentences_answer(best: Scored, ranked: list[Scored]) -> str:
-    return best.hit.passage.text
-
-
 def _citations(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
     top = max(scores, default=1.0) or 1.0
-    out = []
+    out: list[Citation] = []
     for p, s in zip(passages[: settings.citations], scores, strict=False):
         out.append(
             Citation(
@@ -342,6 +339,3 @@ def _abstain(
         answer_type=query.answer_type,
         query=query.text,
     )
-
-
-

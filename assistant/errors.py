@@ -1,10 +1,10 @@
 """The exception tree. Every message names the thing and the next step.
 
-    AssistantError
-    ├── QuestionError      bad question or history: empty, too long, wrong shape
-    ├── CorpusError        corpus folder missing/empty, a file unreadable or not UTF-8 text
-    ├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
-    └── ModelError         the embedding model package is missing or broken
+AssistantError
+├── QuestionError      bad question or history: empty, too long, wrong shape
+├── CorpusError        corpus folder missing/empty, a file unreadable or not UTF-8 text
+├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
+└── ModelError         the embedding model package is missing or broken
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Non-goals: named-entity recognition with a model, number words ("seven").
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,12 +43,34 @@ _PERCENT = re.compile(
 )
 _DATE = re.compile(
     r"(?:(?:the\s+)?(?:beginning|start|end|middle|first half|second half|"
-    r"(?:first|second|third|fourth) quarter)\s+of\s+(?:the\s+year|" + _MONTH + r"(?:\s+" + _YEAR
-    + r")?|" + _YEAR + r")"
-    r"|(?:early|mid|late)(?:\s*-\s*|\s+)(?:" + _MONTH + r"\s+)?" + _YEAR
-    + r"|(?:(?:early|mid|late)\s+)?" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,\s*" + _YEAR
-    + r")?|\d{1,2}\s+" + _MONTH + r"(?:\s+" + _YEAR + r")?|" + _MONTH + r"\s+" + _YEAR
-    + r"|(?:from\s+)?" + _YEAR + r"(?:\s+to\s+" + _YEAR + r")?"
+    r"(?:first|second|third|fourth) quarter)\s+of\s+(?:the\s+year|"
+    + _MONTH
+    + r"(?:\s+"
+    + _YEAR
+    + r")?|"
+    + _YEAR
+    + r")"
+    r"|(?:early|mid|late)(?:\s*-\s*|\s+)(?:"
+    + _MONTH
+    + r"\s+)?"
+    + _YEAR
+    + r"|(?:(?:early|mid|late)\s+)?"
+    + _MONTH
+    + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,\s*"
+    + _YEAR
+    + r")?|\d{1,2}\s+"
+    + _MONTH
+    + r"(?:\s+"
+    + _YEAR
+    + r")?|"
+    + _MONTH
+    + r"\s+"
+    + _YEAR
+    + r"|(?:from\s+)?"
+    + _YEAR
+    + r"(?:\s+to\s+"
+    + _YEAR
+    + r")?"
     r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|last\s+year|next\s+year)"
     r"(?![\w])"
 )
@@ -62,9 +85,31 @@ _NAME = re.compile(
     rf"(?<![\w])(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}|\d+[A-Za-z+]*|&|of the|of)(?=\s|[,.;:!?)'\"”’]|$))*"
 )
 _ORG_WORDS = {
-    "automobile", "auto", "motors", "group", "inc", "ltd", "corp", "co", "bank", "index",
-    "insight", "securities", "capital", "holdings", "technologies", "technology", "company",
-    "board", "committee", "business", "media", "platform", "system", "brand", "model",
+    "automobile",
+    "auto",
+    "motors",
+    "group",
+    "inc",
+    "ltd",
+    "corp",
+    "co",
+    "bank",
+    "index",
+    "insight",
+    "securities",
+    "capital",
+    "holdings",
+    "technologies",
+    "technology",
+    "company",
+    "board",
+    "committee",
+    "business",
+    "media",
+    "platform",
+    "system",
+    "brand",
+    "model",
 }
 _ROLE_AFTER = re.compile(
     r"^,?\s+(?:the|a|an)?\s*(?:\w+\s+){0,2}(?:chairman|chairwoman|chair|ceo|president|director|"
@@ -77,10 +122,11 @@ _ROLE_BEFORE = re.compile(
     re.I,
 )
 _PERSON_VERB = re.compile(r"^\s+(?:said|says|told|described|asserted|thanked|responded|used)\b")
-_ENUM_WORD = r"(?!(?:and|or)\b)[\"“]?[\w&+'’-]+[\"”]?"
+_ENUM_WORD = r"(?!(?:and|or)\b)[\"“]?[\w&+'’-]+(?:,?[\"”])?"
 _ENUM_ITEM = rf"(?:{_ENUM_WORD}(?:\s+(?:-\s+|&\s+)?{_ENUM_WORD}){{0,5}})"
 _ENUMERATION = re.compile(
-    rf"(?<![\w.,]){_ENUM_ITEM}(?:,\s+{_ENUM_ITEM}){{1,9}}?,?\s+(?:and|or)\s+{_ENUM_ITEM}"
+    rf"(?<![\w.,]){_ENUM_ITEM}(?:(?:,|(?<=,[\"”]))\s+{_ENUM_ITEM}){{1,9}}?,?\s+(?:and|or)\s+"
+    rf"{_ENUM_ITEM}"
 )
 
 
@@ -124,7 +170,9 @@ def amounts(text: str) -> list[Span]:
             continue
         before = text[max(0, s - 12) : s]
         after = text[e : e + 3]
-        if re.fullmatch(_YEAR, span.strip()) or re.match(r"(?:th|st|nd|rd|%|\s*%|\s*percent)", after):
+        if re.fullmatch(_YEAR, span.strip()) or re.match(
+            r"(?:th|st|nd|rd|%|\s*%|\s*percent)", after
+        ):
             continue
         if re.search(r"[A-Z][\w+]*\s$", before) and not re.search(rf"{_MONTH}\s$|[.,:]\s$", before):
             continue  # "Mate 60", "Model 3": part of a name, not a quantity
@@ -136,6 +184,24 @@ def amounts(text: str) -> list[Span]:
         has_unit = bool(re.search(rf"{_CURRENCY_WORDS}|{_CURRENCY_SIGN}|[a-z]s$|yuan", span))
         out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale))
     return out
+
+
+_WORD_COUNT = re.compile(
+    r"(?<![\w-])(?:(?:more|less|fewer) than\s+|about\s+|only\s+)?(?:a few|several|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve|dozens of|hundreds of|thousands of)"
+    r"(?:\s+(?:hundred|thousand|million|billion))?\s+(?:consecutive\s+|trading\s+|major\s+)?"
+    r"[a-z]+s\b",
+    re.I,
+)
+
+
+def word_counts(text: str) -> list[Span]:
+    """Counts written in words. Example: "losses for two consecutive years" -> ["two consecutive years"]"""
+    return [
+        Span(sp.start, sp.end, sp.text, "quantity", has_unit=True)
+        for sp in _spans(_WORD_COUNT, text, "quantity")
+        if sp.text.split()[-1].lower() not in _NOT_UNITS
+    ]
 
 
 def percents(text: str) -> list[Span]:
@@ -225,7 +291,7 @@ def enumerations(text: str) -> list[Span]:
         colon = text.rfind(":", s, e)
         if colon != -1:
             s = colon + 1
-        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", text[s:e])
+        items = re.split(r",[\"”]?\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", text[s:e])
         # The regex starts the first item too early ("model with Seres to Chery, BAIC, ...");
         # cut it to the longest of the other items.
         longest = max(len(i.split()) for i in items[1:-1] or items[1:])
@@ -237,6 +303,9 @@ def enumerations(text: str) -> list[Span]:
             s = text.index(" ".join(first[-(longest + 1) :]), s)
         lead = re.match(r"(?:\s|(?:of|the|as|such as|including|to|with|and)\b)*", text[s:e])
         s += lead.end() if lead else 0
+        tail = re.search(r"(?:\s+(?:to|in|of|the|with|for|from|as|at|by|on|under))+$", text[s:e])
+        if tail:
+            e = s + tail.start()
         while e > s and text[e - 1] in " -,;":
             e -= 1
         out.append(Span(s, e, text[s:e], "list"))
@@ -246,7 +315,7 @@ def enumerations(text: str) -> list[Span]:
 def name_pairs(text: str, found: list[Span]) -> list[Span]:
     """Two names joined by "and": "the L9 and L8", "BAIC and Changan" -> one list span."""
     out = []
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in itertools.pairwise(found):
         if re.fullmatch(r",?\s+(?:and|or)\s+(?:the\s+)?(?:[a-z]+\s+)?", text[a.end : b.start]):
             out.append(Span(a.start, b.end, text[a.start : b.end], "list"))
     return out

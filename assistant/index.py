@@ -141,7 +141,7 @@ def _client(path: Path) -> Any:
 def _write_store(
     settings: Settings, store: str, passages: list[Passage], fp: str, progress: bool
 ) -> None:
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     path = settings.index_dir / store
@@ -156,7 +156,7 @@ def _write_store(
         collection = client.create_collection(
             name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        nodes = [
+        nodes: list[BaseNode] = [
             TextNode(id_=p.id, text=p.text, metadata=_metadata(p), embedding=v.tolist())
             for p, v in zip(passages, vectors, strict=True)
         ]

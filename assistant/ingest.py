@@ -45,10 +45,10 @@ class Document:
 def read_corpus(corpus_dir: Path) -> list[Document]:
     """Read every ``.txt``/``.md`` file under ``corpus_dir`` (sorted), strictly as UTF-8."""
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder {corpus_dir} does not exist; create it and add .txt files")
-    paths = sorted(
-        p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
-    )
+        raise CorpusError(
+            f"corpus folder {corpus_dir} does not exist; create it and add .txt files"
+        )
+    paths = sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     paths = [p for p in paths if not any(part.startswith(".") for part in p.parts)]
     if not paths:
         raise CorpusError(f"{corpus_dir} holds no .txt or .md file; add a document to it")
@@ -62,7 +62,9 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CorpusError(f"{where} can't be read ({exc.strerror}); fix its permissions or remove it") from None
+        raise CorpusError(
+            f"{where} can't be read ({exc.strerror}); fix its permissions or remove it"
+        ) from None
     if len(data) > MAX_FILE_BYTES:
         raise CorpusError(f"{where} is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it")
     if b"\x00" in data:

@@ -10,7 +10,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ModelError
 
@@ -46,9 +46,9 @@ class Embedder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._model = None
+        self._model: Any = None
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with _lock:
             if self._model is None:
                 offline()

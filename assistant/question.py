@@ -26,7 +26,9 @@ _PRONOUN = re.compile(
     r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
     re.I,
 )
-_ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I)
+_ELLIPSIS = re.compile(
+    r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
+)
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
@@ -39,8 +41,18 @@ _MONEY_NOUNS = (
 )
 _MASS_NOUNS = {"sales", "news", "series", "means", "earnings", "proceeds", "savings", "funds"}
 _MONTHS = {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 }
 _PERSON_NOUNS = (
     r"executive|executives|chairman|chairwoman|ceo|director|founder|person|analyst|leader|"
@@ -130,7 +142,7 @@ def answer_type(question: str) -> str:
     if re.search(r"\b(why|for what reason|what (?:caused|led to|drove|made))\b", q):
         return "reason"
     if re.search(rf"\b(what|which|by what)\s+(?:\w+\s+)?({_PERCENT_NOUNS})\b", q) or re.search(
-        r"\b(percent|percentage|%)", q
+        r"\b(percent|percentage)\b", q
     ):
         return "percent"
     if re.search(
@@ -144,9 +156,7 @@ def answer_type(question: str) -> str:
         return "date"
     if re.search(r"\bhow long\b", q):
         return "duration"
-    if re.search(
-        rf"\b(who|whom|whose)\b|\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q
-    ):
+    if re.search(rf"\b(who|whom|whose)\b|\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q):
         return "person"
     if re.search(r"\bhow\b", q):
         return "reason"

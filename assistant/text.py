@@ -24,16 +24,45 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 # Irregular forms that a suffix stemmer cannot join; general English, not corpus-specific.
 _IRREGULAR = {
-    "lost": "loss", "lose": "loss", "losing": "loss", "loses": "loss", "losses": "loss",
-    "sold": "sale", "sell": "sale", "sells": "sale", "selling": "sale",
-    "bought": "buy", "paid": "pay", "won": "win", "rose": "rise", "risen": "rise",
-    "fell": "fall", "fallen": "fall", "grew": "grow", "grown": "grow", "made": "make",
-    "held": "hold", "took": "take", "gave": "give", "led": "lead", "began": "begin",
-    "spent": "spend", "investment": "invest", "investments": "invest",
-    "profitable": "profit", "profitability": "profit", "announcement": "announce",
-    "cooperation": "cooperate", "shareholding": "share", "shareholder": "share",
-    "shareholders": "share", "deliveries": "deliver", "delivery": "deliver",
-    "valuation": "value", "valued": "value", "worth": "value",
+    "lost": "loss",
+    "lose": "loss",
+    "losing": "loss",
+    "loses": "loss",
+    "losses": "loss",
+    "sold": "sale",
+    "sell": "sale",
+    "sells": "sale",
+    "selling": "sale",
+    "bought": "buy",
+    "paid": "pay",
+    "won": "win",
+    "rose": "rise",
+    "risen": "rise",
+    "fell": "fall",
+    "fallen": "fall",
+    "grew": "grow",
+    "grown": "grow",
+    "made": "make",
+    "held": "hold",
+    "took": "take",
+    "gave": "give",
+    "led": "lead",
+    "began": "begin",
+    "spent": "spend",
+    "investment": "invest",
+    "investments": "invest",
+    "profitable": "profit",
+    "profitability": "profit",
+    "announcement": "announce",
+    "cooperation": "cooperate",
+    "shareholding": "share",
+    "shareholder": "share",
+    "shareholders": "share",
+    "deliveries": "deliver",
+    "delivery": "deliver",
+    "valuation": "value",
+    "valued": "value",
+    "worth": "value",
 }
 
 
@@ -56,8 +85,15 @@ def _drop_e(w: str) -> str:
 
 
 def _strip_suffix(w: str) -> str:
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""),
-                         ("es", "e"), ("s", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", "e"),
+        ("s", ""),
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             if suffix == "s" and w.endswith(("ss", "us", "is")):
                 return w

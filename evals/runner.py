@@ -26,6 +26,12 @@ DEFAULT_CASES = EVALS_DIR / "cases.jsonl"
 DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
 DEFAULT_REPORT_DIR = Path("reports")
 WARM_UP_QUESTION = "What is this document about?"
+LEGEND = (
+    "acc: correct by the scorer's rules (unanswerable: abstained); EM: exact match; "
+    "num: numeric match where the gold states a figure; cite@1: first citation contains the "
+    "evidence; R@k, MRR: rank of the first supporting citation among those returned; "
+    "abst: abstained on unanswerable cases; f-abst: abstained on answerable cases."
+)
 COLUMNS = ("n", "acc", "EM", "F1", "num", "cite@1", "R@1", "R@3", "R@5", "MRR", "abst", "f-abst")
 
 AskFn = Callable[..., Any]  # assistant.ask: (question, history=..., settings=...) -> Answer
@@ -40,7 +46,7 @@ class CaseResult:
     kind: str
     question: str
     expected: list[str]
-    evidence: str | None
+    evidence: str | list[str] | None
     answer: str = ""
     abstained: bool = False
     correct: bool = False
@@ -146,7 +152,7 @@ def score_case(
         kind=case.kind,
         question=case.question,
         expected=list(case.answers),
-        evidence=case.evidence,
+        evidence=list(case.evidence) if isinstance(case.evidence, tuple) else case.evidence,
         answer=pred,
         abstained=abstained,
         correct=scoring.answer_correct(case, pred, abstained),
@@ -407,6 +413,7 @@ def format_failures(results: Sequence[CaseResult]) -> str:
 def format_markdown(report: Report) -> str:
     """``eval.md``: the tables, the summary and the threshold verdict."""
     parts = ["# Eval report", "", "## By type", "", format_table(report.rows, markdown=True)]
+    parts += ["", LEGEND]
     if report.kind_rows:
         parts += ["", "## Reformulated cases by answer kind", ""]
         parts += [format_table(report.kind_rows, markdown=True, label="answer kind")]

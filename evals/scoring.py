@@ -55,7 +55,7 @@ class Case:
     question: str
     answers: tuple[str, ...]
     type: str
-    evidence: str | None = None
+    evidence: str | tuple[str, ...] | None = None  # a tuple lists equally good alternatives
     history: tuple[dict[str, str], ...] = ()
     answer_type: str | None = None
 
@@ -77,6 +77,11 @@ class Case:
         answers = data["answers"]
         if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
             raise ValueError("'answers' must be a list of strings")
+        evidence = data.get("evidence")
+        if isinstance(evidence, list) and all(isinstance(e, str) for e in evidence):
+            evidence = tuple(evidence)
+        elif evidence is not None and not isinstance(evidence, str):
+            raise ValueError("'evidence' must be a string, a list of strings or null")
         history = data.get("history") or []
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise ValueError("'history' must be a list of {role, content} objects")
@@ -85,7 +90,7 @@ class Case:
             question=str(data["question"]),
             answers=tuple(answers),
             type=str(data["type"]),
-            evidence=data.get("evidence"),
+            evidence=evidence,
             history=tuple(history),
             answer_type=data.get("answer_type"),
         )
@@ -431,10 +436,14 @@ def offsets_valid(citation: CitationLike, corpus_texts: Mapping[str, str]) -> bo
     return text[citation.start : citation.end] == citation.text
 
 
-def evidence_rank(evidence: str | None, citations: Sequence[CitationLike]) -> int | None:
-    """1-based rank of the first citation supporting ``evidence``; None if none does."""
+def evidence_rank(
+    evidence: str | Sequence[str] | None, citations: Sequence[CitationLike]
+) -> int | None:
+    """1-based rank of the first citation supporting ``evidence`` (or any of a list of
+    alternatives, when the corpus states the fact twice); None if none does."""
+    alternatives = [evidence] if isinstance(evidence, str) else list(evidence or [])
     for rank, citation in enumerate(citations, start=1):
-        if citation_supports(evidence, citation.text):
+        if any(citation_supports(e, citation.text) for e in alternatives):
             return rank
     return None
 

@@ -289,6 +289,13 @@ def test_evidence_rank__is_the_first_supporting_citation():
     assert evidence_rank("732 units", []) is None
 
 
+def test_evidence_rank__accepts_any_of_several_alternative_evidences():
+    citations = [FakeCitation(1, "Seres lost 1.729 billion yuan in 2020.", "doc.txt", 0, 1)]
+    alternatives = ["a net loss of 1.73 billion yuan", "lost 1.729 billion yuan"]
+    assert evidence_rank(alternatives, citations) == 1
+    assert case(["1.73 billion yuan"], evidence=alternatives).evidence == tuple(alternatives)
+
+
 def test_recall_and_mrr__on_a_fixed_list_of_ranks():
     ranks = [1, 2, None, 4]
     assert recall_at(ranks, 1) == 0.25
