@@ -39,6 +39,7 @@ eval: index ## run the eval set and gate on evals/thresholds.toml
 	$(BIN)/python -m evals
 
 test: index ## install, then run the whole test suite and the eval gate
+	bash tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 	$(BIN)/python -m evals --quiet
 

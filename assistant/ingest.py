@@ -19,7 +19,7 @@ from assistant.types import Passage, PassageKind
 
 SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 20_000_000
-SPLITTER_VERSION = "sent-v1"
+SPLITTER_VERSION = "sent-v2"
 
 # Tokens that end in "." without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -141,7 +141,10 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
         return False
     word = re.search(r"[\w.]*$", text[sentence_start:dot])
     token = word.group(0).lower() if word else ""
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+    if len(token) == 1 and token.isalpha():
+        # An initial ("J. Smith"), but not the last letter of "R & D." or "Q & A."
+        return not text[sentence_start:dot].endswith(f"& {text[dot - 1]}")
+    return token in _ABBREVIATIONS
 
 
 def _is_heading_like(line: str, first: bool) -> bool:

@@ -1,0 +1,101 @@
+"""Shared fixtures: the real web app, started as a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests import app.py, which is a script, not a package
+APP_START_TIMEOUT = 90.0  # seconds: model load + index open (or build) + gradio start
+
+
+@dataclass
+class AppServer:
+    url: str  # "http://127.0.0.1:PORT/"
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(server: AppServer) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=15)
+
+
+def _start(log: Path, env_extra: dict[str, str]) -> AppServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PYTHONUNBUFFERED": "1",
+        **env_extra,
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = AppServer(url=f"http://127.0.0.1:{port}/", proc=proc, log=log)
+    deadline = time.monotonic() + APP_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url, timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    _stop(server)
+    raise RuntimeError(f"app.py not ready after {APP_START_TIMEOUT:.0f} s:\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., AppServer]]:
+    """Start ``app.py`` with extra environment; every server started is stopped at the end."""
+    servers: list[AppServer] = []
+
+    def start(**env_extra: str) -> AppServer:
+        log = tmp_path_factory.mktemp("app") / "app.log"
+        servers.append(_start(log, env_extra))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        _stop(server)
+
+
+@pytest.fixture(scope="session")
+def app_server(start_app: Callable[..., AppServer]) -> AppServer:
+    """The web chat on the project's own corpus and index (shared by the app and browser tests)."""
+    return start_app()

@@ -1,0 +1,108 @@
+"""``python -m assistant``: run as a user would, in a subprocess with this interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.index import open_index
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ACME = """Acme Motors Quarterly Notes
+Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
+In May 2023, Acme Motors opened a plant in Lyon.
+"""
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        env={**clean, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _one_clean_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_cli__ask_json_prints_the_answer_contract() -> None:
+    done = run_cli("ask", "How much did Seres lose in 2022?", "--json")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert {"question", "answer", "text", "abstained", "citations"} <= set(data)
+    assert data["question"] == "How much did Seres lose in 2022?"
+    assert data["answer"] == "3.832 billion yuan"
+    assert data["abstained"] is False
+    corpus = (ROOT / "corpus" / data["citations"][0]["source"]).read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert {"n", "text", "source", "start", "end", "section", "score"} <= set(c)
+        assert corpus[c["start"] : c["end"]] == c["text"]
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_cli__an_empty_question_exits_non_zero_with_one_clear_line(question: str) -> None:
+    done = run_cli("ask", question)
+
+    assert done.returncode != 0
+    assert done.stdout == ""
+    line = _one_clean_error_line(done.stderr)
+    assert "empty" in line
+
+
+def test_cli__index_reuses_an_unchanged_index_and_rebuild_forces_a_new_one(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.txt").write_text(ACME, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    store = open_index(settings).store  # built here, with this process's loaded model
+    env = {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+
+    reused = run_cli("index", **env)
+    assert reused.returncode == 0, reused.stderr
+    assert reused.stdout == f"index ready: 4 passages in {settings.index_dir / store}\n"
+    assert "building" not in reused.stderr
+
+    forced = run_cli("index", "--rebuild", **env)
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("index ready: 4 passages in ")
+    assert store not in forced.stdout
+    assert "Traceback" not in forced.stderr
+
+
+def test_cli__a_missing_corpus_exits_non_zero_with_one_clear_line(tmp_path: Path) -> None:
+    env = {
+        "ASSISTANT_CORPUS_DIR": str(tmp_path / "no-corpus"),
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+    }
+    done = run_cli("index", **env)
+
+    assert done.returncode == 1
+    line = _one_clean_error_line(done.stderr)
+    assert "no-corpus" in line and "does not exist" in line
+
+
+def test_cli__a_bad_setting_exits_non_zero_with_one_clear_line() -> None:
+    done = run_cli("ask", "How much did Seres lose in 2022?", ASSISTANT_TOP_K="many")
+
+    assert done.returncode == 1
+    line = _one_clean_error_line(done.stderr)
+    assert "ASSISTANT_TOP_K" in line
