@@ -150,7 +150,9 @@ def test_ask__a_pronoun_follow_up_refers_to_the_previous_answer(settings: Settin
     "AITO, Luxeed, ...') and the answer takes the automakers 'Chery, BAIC, Jianghuai, and SAIC'",
 )
 def test_ask__lists_the_five_harmonyos_brands(settings: Settings) -> None:
-    answer = ask("Which five brands came out of the HarmonyOS Smart Mobility model?", settings=settings)
+    answer = ask(
+        "Which five brands came out of the HarmonyOS Smart Mobility model?", settings=settings
+    )
     assert answer.answer == "AITO, Luxeed, Enjoy, Honor, and Shangjie"
 
 

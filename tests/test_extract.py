@@ -167,8 +167,10 @@ def test_percents__found_with_their_modifiers(sentence: str, expected: list[str]
         ("At the end of 2020, Huawei transferred its automotive BU.", "the end of 2020"),
         ("In mid - 2022, AITO launched its second model, the M7.", "mid - 2022"),
         ("Since August 28, 2023, the company's stock price has increased.", "August 28, 2023"),
-        ("In the first half of the year, only 28,000 AITO vehicles were sold.",
-         "the first half of the year"),
+        (
+            "In the first half of the year, only 28,000 AITO vehicles were sold.",
+            "the first half of the year",
+        ),
         ("Seres plans to achieve a sales target of 1 million vehicles in 2028.", "2028"),
     ],
 )
@@ -227,7 +229,9 @@ def test_enumerations__the_five_brands_as_one_list() -> None:
 
 
 def test_quotes__short_quoted_phrases() -> None:
-    sentence = 'In April 2023, Huawei announced its cooperation with Chery to launch the "Luxeed" brand.'
+    sentence = (
+        'In April 2023, Huawei announced its cooperation with Chery to launch the "Luxeed" brand.'
+    )
     assert _texts(extract.quotes(sentence)) == ["Luxeed"]
 
 

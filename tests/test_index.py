@@ -262,7 +262,7 @@ def test_open_index__an_unreadable_corpus_without_a_previous_index_raises(
     settings = _settings(tmp_path)
     settings.corpus_dir.mkdir()
     (settings.corpus_dir / "scan.txt").write_bytes(b"\x00\x01")
-    with pytest.raises(CorpusError, match="scan.txt"):
+    with pytest.raises(CorpusError, match=r"scan\.txt"):
         open_index(settings)
 
 
@@ -271,7 +271,7 @@ def test_open_index__forced_rebuild_of_an_unreadable_corpus_raises_and_keeps_the
 ) -> None:
     old = _current(fresh_copy)["store"]
     _binary_file(fresh_copy.corpus_dir)
-    with pytest.raises(CorpusError, match="scan.txt"):
+    with pytest.raises(CorpusError, match=r"scan\.txt"):
         open_index(fresh_copy, rebuild=True)
     assert _current(fresh_copy)["store"] == old
     assert (fresh_copy.index_dir / old / "manifest.json").is_file()

@@ -6,6 +6,7 @@ corpus/ into a tmp folder; corpus/ itself is never touched.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -63,10 +64,13 @@ def test_load_passages__article_quirks_stay_inside_one_sentence(article_corpus: 
         "From 2020 to 2022, Seres suffered continuous losses of 1.729 billion yuan, "
         "1.824 billion yuan, and 3.832 billion yuan respectively." in texts
     )
-    assert any(t.startswith("Huawei's increasing diversification") and "under - expected" in t
-               for t in texts)
-    assert any("product definition, design, R & D, manufacturing, and marketing" in t
-               for t in texts)
+    assert any(
+        t.startswith("Huawei's increasing diversification") and "under - expected" in t
+        for t in texts
+    )
+    assert any(
+        "product definition, design, R & D, manufacturing, and marketing" in t for t in texts
+    )
     assert 'Yu Chengdong described it as a "smart terminal on wheels."' in texts
 
 
@@ -98,10 +102,16 @@ def test_passages_from_document__tricky_text_round_trips_and_splits_where_a_read
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Losses were 1.729 billion yuan. Costs rose.", ["Losses were 1.729 billion yuan.", "Costs rose."]),
+        (
+            "Losses were 1.729 billion yuan. Costs rose.",
+            ["Losses were 1.729 billion yuan.", "Costs rose."],
+        ),
         ("Mr. Yu spoke. U.S. firms reacted.", ["Mr. Yu spoke.", "U.S. firms reacted."]),
         ("It was under - expected. R & D grew.", ["It was under - expected.", "R & D grew."]),
-        ('He called it "far ahead." Others disagreed.', ['He called it "far ahead."', "Others disagreed."]),
+        (
+            'He called it "far ahead." Others disagreed.',
+            ['He called it "far ahead."', "Others disagreed."],
+        ),
         ("Was it? Yes! It was.", ["Was it?", "Yes!", "It was."]),
         ("It rose 7.6%. Then it fell.", ["It rose 7.6%.", "Then it fell."]),
     ],
@@ -134,7 +144,7 @@ def test_passages_from_document__any_text_round_trips_and_covers_every_word(text
         assert text[p.start : p.end] == p.text
         assert p.text and p.text == p.text.strip()
         covered.update(range(p.start, p.end))
-    for a, b in zip(passages, passages[1:], strict=False):
+    for a, b in itertools.pairwise(passages):
         assert a.end <= b.start
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
 
@@ -164,10 +174,17 @@ def test_load_passages__sentences_carry_the_heading_above_them_not_a_caption(
         section['The trademark of "AITO" was valued at 2.5 billion yuan.']
         == "Investing in Yinwang and Acquiring the AITO Trademark"
     )
-    turnaround = next(t for t in section if t.startswith("Contract manufacturing for Huawei allowed"))
+    turnaround = next(
+        t for t in section if t.startswith("Contract manufacturing for Huawei allowed")
+    )
     assert section[turnaround] == "A Difficult Turnaround"
-    assert section["In 2024, Seres' R & D expenses tripled, and it maintained a high - level "
-                   "investment in 2025."] == "New Challenges"
+    assert (
+        section[
+            "In 2024, Seres' R & D expenses tripled, and it maintained a high - level "
+            "investment in 2025."
+        ]
+        == "New Challenges"
+    )
     assert "AITO M9" not in set(section.values())
     assert "Seres Super Factory" not in set(section.values())
 
@@ -203,9 +220,18 @@ def test_load_passages__markdown_headings_and_blank_line_paragraphs(tmp_path: Pa
     assert by_text["Revenue rose 7.6% in 2024."].section == "Results"
     assert by_text["It will hire engineers."].section == "Outlook"
     # Blank lines separate paragraphs; a single newline inside one does not.
-    assert by_text["Acme Motors sold 12,000 cars."].paragraph == by_text["It opened a plant in Lyon."].paragraph
-    assert by_text["Revenue rose 7.6% in 2024."].paragraph == by_text["Profit was 5.95 billion yuan."].paragraph
-    assert by_text["It opened a plant in Lyon."].paragraph != by_text["Revenue rose 7.6% in 2024."].paragraph
+    assert (
+        by_text["Acme Motors sold 12,000 cars."].paragraph
+        == by_text["It opened a plant in Lyon."].paragraph
+    )
+    assert (
+        by_text["Revenue rose 7.6% in 2024."].paragraph
+        == by_text["Profit was 5.95 billion yuan."].paragraph
+    )
+    assert (
+        by_text["It opened a plant in Lyon."].paragraph
+        != by_text["Revenue rose 7.6% in 2024."].paragraph
+    )
 
 
 def test_load_passages__short_sentences_carry_their_neighbours_as_context(tmp_path: Path) -> None:
@@ -216,7 +242,10 @@ def test_load_passages__short_sentences_carry_their_neighbours_as_context(tmp_pa
     assert "Acme Motors sold 12,000 cars." in context
     # Context never reaches across a heading into another section.
     assert "Revenue" not in context
-    assert by_text["The firm plans to grow."].context == "The firm plans to grow. It will hire engineers."
+    assert (
+        by_text["The firm plans to grow."].context
+        == "The firm plans to grow. It will hire engineers."
+    )
 
 
 def test_read_corpus__reads_txt_and_md_in_subfolders_and_skips_the_rest(tmp_path: Path) -> None:
@@ -251,7 +280,7 @@ def test_read_corpus__an_unusable_file_raises_corpus_error_naming_it(
 
 def test_read_corpus__missing_folder_raises_corpus_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-corpus"
-    with pytest.raises(CorpusError, match="no-such-corpus.*does not exist"):
+    with pytest.raises(CorpusError, match=r"no-such-corpus.*does not exist"):
         read_corpus(missing)
 
 

@@ -64,7 +64,9 @@ def test_answer_type__follows_the_wh_word_and_head_noun(question: str, expected:
     ],
     ids=["empty", "spaces", "blank-lines", "control-chars-only", "too-long"],
 )
-def test_validate_question__rejects_empty_or_overlong_questions(question: str, problem: str) -> None:
+def test_validate_question__rejects_empty_or_overlong_questions(
+    question: str, problem: str
+) -> None:
     with pytest.raises(QuestionError, match=problem):
         validate_question(question, max_chars=1000)
 
@@ -88,7 +90,10 @@ def test_validate_question__errors_are_assistant_errors_and_value_errors() -> No
         ("  Who is the chairman of Seres?\n", "Who is the chairman of Seres?"),
         ("Who\x00 is the\u200b chairman?\x1b", "Who is the chairman?"),
         ("How much\r\ndid Seres\tlose in 2022?", "How much did Seres lose in 2022?"),
-        ("Wie viel hat Seres 2022 verloren – 3,8 Mrd.?", "Wie viel hat Seres 2022 verloren – 3,8 Mrd.?"),
+        (
+            "Wie viel hat Seres 2022 verloren – 3,8 Mrd.?",
+            "Wie viel hat Seres 2022 verloren – 3,8 Mrd.?",
+        ),
     ],
 )
 def test_validate_question__strips_control_characters_and_extra_space(

@@ -99,9 +99,9 @@ RANKED_FIRST = [
         "In May 2021, Yu Chengdong also concurrently served as the CEO",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="retrieval quality: 'After Yu Chengdong took charge of Huawei's automotive "
-            "BU, ...' (shares 'took'/'charge' wording) outranks the May 2021 CEO sentence, "
-            "which comes second",
+            reason="library bug (retrieval quality): 'After Yu Chengdong took charge of "
+            "Huawei's automotive BU, ...' ('take' ~ 'took') outranks the May 2021 CEO "
+            "sentence, which comes second",
         ),
     ),
     ("How many pre-orders did the relaunched M7 receive?", "50,000 large - order bookings"),
