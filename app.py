@@ -18,6 +18,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import html
+import json
 import logging
 import re
 import time
@@ -32,14 +33,8 @@ from assistant import Answer, AssistantError, Citation, QuestionError, Settings,
 
 log = logging.getLogger("app")
 
-EXAMPLES = [
-    "How much did Seres and Changan each invest in Yinwang?",
-    "Who is the chairman of Seres?",
-    "How much did Seres lose in 2022?",
-    "What was the AITO trademark worth?",
-    "Who founded Tesla?",
-]
-WARM_UP_QUESTION = EXAMPLES[0]
+EXAMPLES_FILE = "examples.json"  # {"examples": [...]} beside the documents in the corpus folder
+WARM_UP_QUESTION = "What is this document about?"
 CONTEXT_CHARS = 180  # document text shown on each side of a cited passage
 STREAM_WORDS = 3  # words per streamed chunk
 STREAM_DELAY = 0.03  # seconds between chunks: fast, but visibly streaming
@@ -164,7 +159,7 @@ def document_title(settings: Settings) -> tuple[str, str]:
 def highlight(text: str, span: str, *, css: str = "answer-span") -> str:
     """Escaped ``text`` with the first case-insensitive occurrence of ``span`` in <mark>.
 
-    Example: ('Seres lost <3.8 bn', '3.8 bn') -> 'Seres lost &lt;<mark ...>3.8 bn</mark>'
+    Example: ('Acme lost <3.8 bn', '3.8 bn') -> 'Acme lost &lt;<mark ...>3.8 bn</mark>'
     """
     i = text.lower().find(span.lower()) if span else -1
     if i < 0:
@@ -365,6 +360,16 @@ def new_chat() -> tuple[str, list[Any], list[Any], str]:
 # ---- the page -------------------------------------------------------------------------
 
 
+def example_questions(settings: Settings) -> list[str]:
+    """Example questions kept with the corpus (data, not code); [] when there are none."""
+    try:
+        data = json.loads((settings.corpus_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    examples = data.get("examples") if isinstance(data, dict) else None
+    return [q for q in examples or [] if isinstance(q, str) and q.strip()][:6]
+
+
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """The chat page and the ``/ask`` API, unlaunched; launch with ``css=CSS, theme=theme()``."""
     settings = settings or Settings.from_env()
@@ -399,7 +404,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                         elem_id="question",
                     )
                     clear = gr.Button("New chat", scale=1, variant="secondary")
-                examples = gr.Examples(EXAMPLES, inputs=[msg], label="Examples")
+                examples = gr.Examples(
+                    example_questions(settings) or [WARM_UP_QUESTION],
+                    inputs=[msg],
+                    label="Examples",
+                )
             with gr.Column(scale=2, elem_classes=["sources-panel"]):
                 sources = gr.HTML(
                     SOURCES_PLACEHOLDER,

@@ -29,7 +29,7 @@ def ask(
 ) -> Answer:
     """Answer ``question`` from the corpus, using ``history`` for follow-ups.
 
-    Example: ask("How much did Seres lose in 2022?").answer -> "3.832 billion yuan"
+    Example: ask("How much did the company lose in 2022?").answer -> "3.8 billion yuan"
     Raises ``QuestionError`` for an empty/overlong question or malformed history.
     """
     settings = settings or Settings.from_env()

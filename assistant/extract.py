@@ -283,7 +283,7 @@ def _looks_like_person(text: str, s: int, e: int, parts: list[str]) -> bool:
 def enumerations(text: str) -> list[Span]:
     """Lists of three or more items (or two joined by "and").
 
-    Example: "brands: AITO, Luxeed, Enjoy, and Honor." -> ["AITO, Luxeed, Enjoy, and Honor"]
+    Example: "brands: Alpha, Beta, Gamma, and Delta." -> ["Alpha, Beta, Gamma, and Delta"]
     """
     out = []
     for m in _ENUMERATION.finditer(text):

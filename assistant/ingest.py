@@ -162,7 +162,7 @@ def classify_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[Passage
 
     In a run of heading-like lines the last one heads the next body paragraph and the
     ones before it are image captions; the first line of a file is its title (a heading).
-    Example: ["Body.", "Seres Super Factory", "A Difficult Turnaround", "Body."]
+    Example: ["Body.", "The New Plant", "A Hard Year", "Body."]
     -> ["sentence", "caption", "heading", "sentence"]
     """
     like = [_is_heading_like(text[a:b], i == 0) for i, (a, b) in enumerate(spans)]

@@ -133,7 +133,7 @@ class Vocabulary:
     def correct(self, question: str) -> str:
         """Replace unknown words of 5+ letters by their closest corpus word, if close enough.
 
-        Example: "How much did Seres loose in 2022?" -> "How much did Seres lose in 2022?"
+        Example: "How much did Acme loose in 2022?" -> "How much did Acme lose in 2022?"
         (when "lose"/"losses" are in the corpus).
         """
 
