@@ -61,10 +61,11 @@ class Answerer:
         n = max(1, len(passages))
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.default_idf = math.log(1 + n)
+        # Words capitalised after a lower-case word mid-sentence ("... of Acme"): proper nouns.
         self.proper_words = frozenset(
             m.group(1)
             for p in sentences
-            for m in re.finditer(r"(?<=[\w,;)] )([A-Z][\w'’]*)", p.text)
+            for m in re.finditer(r"\b[a-z][\w'’]*[,;)]? ([A-Z][\w'’]*)", p.text)
         )
         self.persons = frozenset(
             s.text
@@ -155,6 +156,8 @@ class Answerer:
                 if t in weights:
                     positions.setdefault(t, []).append(m.start())
 
+        wanted_items = _count_in(question)
+
         def score(s: extract.Span) -> float:
             value = 0.0
             for t, places in positions.items():
@@ -173,6 +176,8 @@ class Answerer:
                 value += 0.6 * (s.kind == "person")
             if kind == "name" and s.kind == "quote":
                 value += 0.2
+            if kind == "list" and wanted_items == len(extract.list_items(s.text)):
+                value += 0.5
             return value
 
         best = max(spans, key=score)
@@ -287,6 +292,21 @@ class Answerer:
             answer_type=kind,
             query=query.text,
         )
+
+
+_COUNTS = {
+    w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())
+}
+
+
+def _count_in(question: str) -> int | None:
+    """How many items a question asks for. Example: "Which five brands ...?" -> 5"""
+    for w in re.findall(r"\b\w+\b", question.lower()):
+        if w in _COUNTS and _COUNTS[w] > 1:
+            return _COUNTS[w]
+        if w.isdigit() and 1 < int(w) < 20:
+            return int(w)
+    return None
 
 
 def _as_person(s: extract.Span) -> extract.Span:

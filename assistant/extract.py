@@ -130,6 +130,9 @@ _ENUMERATION = re.compile(
 )
 
 
+_OPENERS = frozenset({"The", "A", "An", "In", "On", "At", "By", "For", "From", "Since"})
+
+
 @dataclass(frozen=True)
 class Span:
     """A typed piece of a sentence: ``sentence[start:end] == text``."""
@@ -169,19 +172,23 @@ def amounts(text: str) -> list[Span]:
         if not digits:
             continue
         before = text[max(0, s - 12) : s]
-        after = text[e : e + 3]
+        after = text[e : e + 12]
         if re.fullmatch(_YEAR, span.strip()) or re.match(
-            r"(?:th|st|nd|rd|%|\s*%|\s*percent)", after
+            r"(?:th|st|nd|rd|%|\s*%|\s*percent\b|\s*per cent\b)", after
         ):
             continue
-        if re.search(r"[A-Z][\w+]*\s$", before) and not re.search(rf"{_MONTH}\s$|[.,:]\s$", before):
+        has_scale = bool(re.search(rf"\d\s*{_SCALE}\b", span))
+        has_unit = bool(re.search(rf"{_CURRENCY_WORDS}|{_CURRENCY_SIGN}|[a-z]s$|yuan", span))
+        if (
+            not (has_scale or has_unit)
+            and re.search(r"[A-Z][\w+]*\s$", before)
+            and not re.search(rf"{_MONTH}\s$|[.,:]\s$", before)
+        ):
             continue  # "Mate 60", "Model 3": part of a name, not a quantity
         if re.match(r"[A-Za-z]", after) and not after.startswith(" "):
             continue  # "5G"
         if re.search(rf"{_MONTH}\s+$", before) or re.match(rf",\s*{_YEAR}", after):
             continue  # a day of a month
-        has_scale = bool(re.search(rf"\d\s*{_SCALE}\b", span))
-        has_unit = bool(re.search(rf"{_CURRENCY_WORDS}|{_CURRENCY_SIGN}|[a-z]s$|yuan", span))
         out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale))
     return out
 
@@ -248,10 +255,15 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         s, e = m.start(), m.end()
         parts = text[s:e].split()
         initial = s == 0 or bool(re.search(r"[\"“(]\s*$|[.!?:]\s+$", text[:s]))
-        while parts and (
-            (initial and proper_words is not None and parts[0] not in proper_words)
-            or parts[0] in ("The", "A", "An", "In", "On", "At", "By", "For", "From", "Since")
-        ):
+        # A sentence-opening word the corpus never capitalises elsewhere ("However",
+        # "Although Acme") is not part of a name, unless the rest is unknown too ("Jane Doe").
+        unknown_opener = (
+            initial
+            and proper_words is not None
+            and parts[0] not in proper_words
+            and (len(parts) == 1 or parts[1] in proper_words)
+        )
+        if unknown_opener or parts[0] in _OPENERS:
             s = text.index(parts[1], s + len(parts[0])) if len(parts) > 1 else e
             parts = parts[1:]
         while parts and parts[-1] in ("of", "of the", "&", "the"):
@@ -291,7 +303,7 @@ def enumerations(text: str) -> list[Span]:
         colon = text.rfind(":", s, e)
         if colon != -1:
             s = colon + 1
-        items = re.split(r",[\"”]?\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", text[s:e])
+        items = list_items(text[s:e])
         # The regex starts the first item too early ("model with Seres to Chery, BAIC, ...");
         # cut it to the longest of the other items.
         longest = max(len(i.split()) for i in items[1:-1] or items[1:])
@@ -312,6 +324,11 @@ def enumerations(text: str) -> list[Span]:
     return out
 
 
+def list_items(text: str) -> list[str]:
+    """Items of an enumeration. Example: "A, B C, and D" -> ["A", "B C", "D"]"""
+    return re.split(r",[\"”]?\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", text)
+
+
 def name_pairs(text: str, found: list[Span]) -> list[Span]:
     """Two names joined by "and": "the L9 and L8", "BAIC and Changan" -> one list span."""
     out = []
@@ -328,7 +345,7 @@ def respectively_keys(text: str) -> list[str]:
     """
     if "respectively" not in text:
         return []
-    m = re.search(rf"\b({_YEAR})\s*(?:to|-|through|and)\s*({_YEAR})\b", text)
+    m = re.search(rf"\b({_YEAR})\s*(?:to|-|through)\s*({_YEAR})\b", text)
     if m and int(m.group(2)) > int(m.group(1)):
         return [str(y) for y in range(int(m.group(1)), int(m.group(2)) + 1)]
     return re.findall(_YEAR, text)

@@ -161,7 +161,7 @@ def answer_type(question: str) -> str:
     if re.search(r"\bhow\b", q):
         return "reason"
     if re.search(
-        rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+)?(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
+        rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
         rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname (?:the|all)\b",
         q,
     ):

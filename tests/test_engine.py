@@ -144,11 +144,6 @@ def test_ask__a_pronoun_follow_up_refers_to_the_previous_answer(settings: Settin
     assert "Luxeed" in answer.citations[0].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: the sentence names two lists (automakers, then 'five major brands: "
-    "AITO, Luxeed, ...') and the answer takes the automakers 'Chery, BAIC, Jianghuai, and SAIC'",
-)
 def test_ask__lists_the_five_harmonyos_brands(settings: Settings) -> None:
     answer = ask(
         "Which five brands came out of the HarmonyOS Smart Mobility model?", settings=settings
@@ -259,19 +254,9 @@ def test_ask__answers_from_any_corpus_folder(acme: Settings, question: str, expe
     assert ACME[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a first name that opens a sentence and appears nowhere else in the "
-    "corpus is dropped as a sentence-initial word, so the answer is 'Doe'",
-)
 def test_ask__names_a_person_who_opens_a_sentence_in_full(acme: Settings) -> None:
     assert ask("Who is the chairman of Acme Motors?", settings=acme).answer == "Jane Doe"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: respectively_keys reads 'In 2021 and 2023' as the range 2021-2023, so "
-    "the two losses aren't paired with their years and 2023 gets 2021's '1.8 billion yuan'",
-)
 def test_ask__pairs_respectively_values_with_two_separate_years(acme: Settings) -> None:
     assert ask("How much did Acme Motors lose in 2023?", settings=acme).answer == "2.1 billion yuan"

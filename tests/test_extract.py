@@ -122,21 +122,11 @@ def test_amounts__model_numbers_beside_real_amounts_are_left_out() -> None:
     assert _texts(extract.amounts(sentence)) == ["10 million phones"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a capitalised word before the modifier ('SUV under 10 million yuan') "
-    "is taken for a model name like 'Mate 60', so the article's amount is dropped",
-)
 def test_amounts__an_amount_after_an_acronym_is_still_an_amount() -> None:
     sentence = 'It was described by Yu Chengdong as "the best SUV under 10 million yuan."'
     assert any("10 million yuan" in t for t in _texts(extract.amounts(sentence)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: the percent check looks at only 3 characters after the number, so "
-    "'40 percent' (spelled out) is also returned as the amount 'more than 40'",
-)
 def test_amounts__a_spelled_out_percentage_is_not_an_amount() -> None:
     assert extract.amounts("The stake is no more than 40 percent of the company.") == []
 
@@ -244,15 +234,7 @@ def test_quotes__short_quoted_phrases() -> None:
             ["2020", "2021", "2022"],
         ),
         ("From 2021 through 2023, it sold 5, 7 and 9 cars respectively.", ["2021", "2022", "2023"]),
-        pytest.param(
-            "In 2021 and 2023, it lost 1.8 and 2.1 billion yuan respectively.",
-            ["2021", "2023"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="library bug: 'and' between two years is read as a range, giving "
-                "['2021', '2022', '2023'], so the two values can't be paired with their years",
-            ),
-        ),
+        ("In 2021 and 2023, it lost 1.8 and 2.1 billion yuan respectively.", ["2021", "2023"]),
         ("From 2020 to 2022, Seres suffered continuous losses.", []),
     ],
 )

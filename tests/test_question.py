@@ -35,15 +35,7 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("Which brands were formed under HarmonyOS Smart Mobility?", "list"),
         ("What were the five brands?", "list"),
         ("Which five brands were formed?", "list"),
-        pytest.param(
-            "What are the five major brands?",
-            "list",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="library bug: two words between 'the' and the plural noun ('five "
-                "major brands') give 'other'; ask() then answers with a quote, not the list",
-            ),
-        ),
+        ("What are the five major brands?", "list"),
         ("Which trademarks did Huawei transfer?", "list"),
         ("What is the name of the joint brand of Seres and Huawei?", "name"),
         ("How long did it take the new M7 to get 50,000 bookings?", "duration"),
