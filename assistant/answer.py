@@ -27,6 +27,9 @@ _CAUSE = re.compile(
     r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
     re.I,
 )
+# Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then)\s+")
+_EARLIER = re.compile(r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _CHANGE = re.compile(
     r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|gain|change)", re.I
@@ -157,15 +160,28 @@ class Answerer:
                     positions.setdefault(t, []).append(m.start())
 
         wanted_items = _count_in(question)
+        cuts = [0, *(m.end() for m in _CLAUSE.finditer(p.text)), len(p.text) + 1]
+        looks_back = bool(_EARLIER.search(question))
+
+        def clause(at: int) -> int:
+            return next(i for i, c in enumerate(cuts) if c > at)
 
         def score(s: extract.Span) -> float:
             value = 0.0
+            same_clause = 0.0
             for t, places in positions.items():
                 outside = [f for f in places if not s.start <= f < s.end]
                 if outside:
                     d = min(min(abs(f - s.start), abs(f - s.end)) for f in outside)
                     value += weights[t] / (1.0 + d / 12.0)
-            value /= total
+                    if any(clause(f) == clause(s.start) for f in outside):
+                        same_clause += weights[t]
+            value = (value + 0.8 * same_clause) / total
+            lead_in = p.text[max(0, s.start - 6) : s.start]
+            if re.search(r"\bto\s$", lead_in):
+                value += -0.2 if looks_back else 0.3  # "rose from A to B": B is where it got to
+            elif re.search(r"\bfrom\s$", lead_in):
+                value += 0.3 if looks_back else -0.2
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":

@@ -139,7 +139,11 @@ def answer_type(question: str) -> str:
     Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
     """
     q = question.lower()
-    if re.search(r"\b(why|for what reason|what (?:caused|led to|drove|made))\b", q):
+    first = _WH.search(q)
+    lead = first.group(1) if first else ""
+    # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
+    q = q[first.start() :] if first else q
+    if lead == "why" or re.search(r"\b(for what reason|what (?:caused|led to|drove|made))\b", q):
         return "reason"
     if re.search(rf"\b(what|which|by what)\s+(?:\w+\s+)?({_PERCENT_NOUNS})\b", q) or re.search(
         r"\b(percent|percentage)\b", q
@@ -152,13 +156,15 @@ def answer_type(question: str) -> str:
         q,
     ):
         return "quantity"
-    if re.search(rf"\bwhen\b|\b(what|which|in what|in which)\s+(?:\w+\s+)?({_DATE_NOUNS})\b", q):
+    if lead == "when" or re.search(rf"\b(what|which)\s+(?:\w+\s+)?({_DATE_NOUNS})\b", q):
         return "date"
-    if re.search(r"\bhow long\b", q):
+    if lead == "how" and re.search(r"\bhow long\b", q):
         return "duration"
-    if re.search(rf"\b(who|whom|whose)\b|\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q):
+    if lead in ("who", "whom", "whose") or re.search(
+        rf"\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q
+    ):
         return "person"
-    if re.search(r"\bhow\b", q):
+    if lead == "how":
         return "reason"
     if re.search(
         rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
@@ -195,8 +201,16 @@ def _plural_what(question: str) -> bool:
 
 
 def _unit(question: str) -> str | None:
-    m = re.search(r"\bhow many\s+(?:\w+[ -])?(\w+)", question.lower())
-    return m.group(1) if m else None
+    """The counted noun of "how many". Example: "How many AITO vehicles ...?" -> "vehicles"."""
+    m = re.search(r"\bhow many\s+(.*)", question.lower())
+    if not m:
+        return None
+    for word in re.findall(r"[\w-]+", m.group(1))[:3]:
+        if word in STOPWORDS:
+            break
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            return word
+    return None
 
 
 def _names(question: str) -> list[str]:
