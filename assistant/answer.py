@@ -63,6 +63,8 @@ class Answerer:
             df.update(set(tokens(p.text)))
         n = max(1, len(passages))
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # Names in many passages are the document's topic, not a detail to insist on.
+        self.topic_tokens = {t for t, c in df.items() if c / n > 0.1}
         self.default_idf = math.log(1 + n)
         # Words capitalised after a lower-case word mid-sentence ("... of Acme"): proper nouns.
         self.proper_words = frozenset(
@@ -225,7 +227,7 @@ class Answerer:
             wanted += 1
             if parts & sentence:
                 inside += 1
-            elif not parts & (reach | self.context_tokens[p.id]):
+            elif not parts & (reach | self.context_tokens[p.id]) and not parts <= self.topic_tokens:
                 ok = False
         # The question's own content words (not names or years): at least one must be in reach.
         content = (

@@ -31,7 +31,7 @@ _CURRENCY_WORDS = (
 _CURRENCY_SIGN = r"(?:(?:RMB|CNY|USD|HKD|US\$|HK\$|\$|€|£|¥)\s?)"
 # A count noun after a number: "732 units", "28,000 AITO vehicles", "50,000 large - order bookings".
 _COUNT_NOUN = r"(?:(?:[A-Z]{2,}|[a-z]+(?:\s-\s[a-z]+)*)\s+)?[a-z]+s\b"
-_NOT_UNITS = {"is", "was", "has", "as", "its", "this", "thus", "less", "plus", "times"}
+_NOT_UNITS = {"is", "was", "has", "as", "its", "this", "thus", "less", "plus"}
 
 _AMOUNT = re.compile(
     rf"(?<![\w.])(?:{_MODIFIER}\s+)?(?:between\s+|from\s+)?{_CURRENCY_SIGN}?(?:{_NUM})"
@@ -130,6 +130,10 @@ _ENUMERATION = re.compile(
 )
 
 
+# Titles written before a name: "Chairman Zhang Wei" is the person "Zhang Wei".
+_TITLES = frozenset(
+    "chairman chairwoman ceo president director mr mrs ms dr prof professor sir dame".split()
+)
 _OPENERS = frozenset({"The", "A", "An", "In", "On", "At", "By", "For", "From", "Since"})
 
 
@@ -263,7 +267,8 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
             and parts[0] not in proper_words
             and (len(parts) == 1 or parts[1] in proper_words)
         )
-        if unknown_opener or parts[0] in _OPENERS:
+        titled = len(parts) > 1 and parts[0].lower().rstrip(".") in _TITLES
+        if unknown_opener or parts[0] in _OPENERS or titled:
             s = text.index(parts[1], s + len(parts[0])) if len(parts) > 1 else e
             parts = parts[1:]
         while parts and parts[-1] in ("of", "of the", "&", "the"):
@@ -275,7 +280,8 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         span_text = text[s:e]
         if re.fullmatch(_YEAR, span_text) or re.fullmatch(_MONTH, span_text):
             continue
-        kind = "person" if _looks_like_person(text, s, e, parts) else "name"
+        person = titled or _looks_like_person(text, s, e, parts)
+        kind = "person" if person else "name"
         out.append(Span(s, e, span_text, kind))
     return out
 

@@ -190,8 +190,10 @@ def _plural_what(question: str) -> bool:
     m = re.search(r"\b(?:what|which)\s+(.*)", question, re.I)
     if not m:
         return False
-    for word in m.group(1).split()[:3]:
-        if word != word.lower() or word in STOPWORDS:
+    for word in m.group(1).split()[:4]:
+        if word != word.lower():
+            continue  # a proper-noun modifier: "Which Acme models ..."
+        if word in STOPWORDS:
             return False
         if word in _MASS_NOUNS:
             return False
