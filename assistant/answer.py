@@ -28,7 +28,7 @@ _CAUSE = re.compile(
     re.I,
 )
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
-_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then)\s+")
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
 _EARLIER = re.compile(r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _CHANGE = re.compile(
@@ -174,7 +174,9 @@ class Answerer:
             for t, places in positions.items():
                 outside = [f for f in places if not s.start <= f < s.end]
                 if outside:
-                    d = min(min(abs(f - s.start), abs(f - s.end)) for f in outside)
+                    # Answers tend to follow what they are about ("X rose by N"): a term after
+                    # the span counts as twice as far away.
+                    d = min(s.start - f if f < s.start else 2 * (f - s.end) for f in outside)
                     value += weights[t] / (1.0 + d / 12.0)
                     if any(clause(f) == clause(s.start) for f in outside):
                         same_clause += weights[t]
@@ -187,7 +189,7 @@ class Answerer:
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":
-                    value += 0.4 if _CHANGE.search(question) else -0.3
+                    value += 0.8 if _CHANGE.search(question) else -0.3
                 if query.unit and query.unit.rstrip("s") in s.text.lower():
                     value += 0.6
             if kind == "person":

@@ -130,6 +130,16 @@ _ENUMERATION = re.compile(
 )
 
 
+# English words that often open a sentence capitalised without being names.
+_COMMON_OPENERS = frozenset(
+    """although though however instead meanwhile subsequently before after due if when while
+    as since because others other some many most this these those that such despite according
+    facing following besides moreover furthermore nevertheless still yet also then thus
+    therefore hence rather only even just there here it its we they he she you our their what
+    which who how why where in on at by for from with without under over after during until
+    once now today yesterday recently finally first second last next another each every both
+    all any no not rumors reports analysts""".split()
+)
 # Titles written before a name: "Chairman Zhang Wei" is the person "Zhang Wei".
 _TITLES = frozenset(
     "chairman chairwoman ceo president director mr mrs ms dr prof professor sir dame".split()
@@ -265,7 +275,11 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
             initial
             and proper_words is not None
             and parts[0] not in proper_words
-            and (len(parts) == 1 or parts[1] in proper_words)
+            and (
+                parts[0].lower() in _COMMON_OPENERS
+                or text[m.end() : m.end() + 1] == ","
+                or (len(parts) > 1 and parts[1] in proper_words)
+            )
         )
         titled = len(parts) > 1 and parts[0].lower().rstrip(".") in _TITLES
         if unknown_opener or parts[0] in _OPENERS or titled:

@@ -145,7 +145,9 @@ def answer_type(question: str) -> str:
     q = q[first.start() :] if first else q
     if lead == "why" or re.search(r"\b(for what reason|what (?:caused|led to|drove|made))\b", q):
         return "reason"
-    if re.search(rf"\b(what|which|by what)\s+(?:\w+\s+)?({_PERCENT_NOUNS})\b", q) or re.search(
+    if re.search(
+        rf"\b(what|which|by what)\s+(?:[\w-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
+    ) or re.search(
         r"\b(percent|percentage)\b", q
     ):
         return "percent"
