@@ -32,7 +32,9 @@ _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
 _EARLIER = re.compile(r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _CHANGE = re.compile(
-    r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|gain|change)", re.I
+    r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|fall|jump|surge|climb|"
+    r"plunge|gain|change|appreciat|depreciat)",
+    re.I,
 )
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
@@ -70,7 +72,7 @@ class Answerer:
         self.proper_words = frozenset(
             m.group(1)
             for p in sentences
-            for m in re.finditer(r"\b[a-z][\w'’]*[,;)]? ([A-Z][\w'’]*)", p.text)
+            for m in re.finditer(r"\b[a-z0-9][\w'’]*[,;)]? ([A-Z][\w'’]*)", p.text)
         )
         self.persons = frozenset(
             s.text
@@ -164,6 +166,7 @@ class Answerer:
         wanted_items = _count_in(question)
         cuts = [0, *(m.end() for m in _CLAUSE.finditer(p.text)), len(p.text) + 1]
         looks_back = bool(_EARLIER.search(question))
+        question_end = set([t for t in tokens(question) if t not in query.years][-2:])
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -181,10 +184,13 @@ class Answerer:
                     if any(clause(f) == clause(s.start) for f in outside):
                         same_clause += weights[t]
             value = (value + 0.8 * same_clause) / total
-            lead_in = p.text[max(0, s.start - 6) : s.start]
-            if re.search(r"\bto\s$", lead_in):
+            lead_in = p.text[max(0, s.start - 10) : s.start]
+            before = set(tokens(p.text[max(0, s.start - 40) : s.start])[-3:])
+            if before & question_end:
+                value += 0.4  # "... compete with?" -> "... compete with the <answer>"
+            if re.search(r"\bto\s+(?:the\s+)?$", lead_in):
                 value += -0.2 if looks_back else 0.3  # "rose from A to B": B is where it got to
-            elif re.search(r"\bfrom\s$", lead_in):
+            elif re.search(r"\bfrom\s+(?:the\s+)?$", lead_in):
                 value += 0.3 if looks_back else -0.2
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale

@@ -277,7 +277,7 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
             and parts[0] not in proper_words
             and (
                 parts[0].lower() in _COMMON_OPENERS
-                or text[m.end() : m.end() + 1] == ","
+                or (len(parts) == 1 and text[m.end() : m.end() + 1] == ",")
                 or (len(parts) > 1 and parts[1] in proper_words)
             )
         )

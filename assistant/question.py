@@ -63,7 +63,8 @@ _NAME_NOUNS = (
     r"maker|model|models|car|cars|vehicle|vehicles|bank|banks|partner|partners|person|"
     r"people|name|names|product|products|organisation|organization|institution|competitor|"
     r"competitors|rival|rivals|index|platform|system|systems|media|outlet|city|country|chip|"
-    r"chips|phone|phones|group|entity|shareholder|supplier|manufacturer|business|unit"
+    r"chips|phone|phones|group|entity|shareholder|supplier|manufacturer|business|unit|"
+    r"committee|board|team|department|agency|division|marque|label|rival"
 )
 
 

@@ -120,6 +120,15 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def _transposition(word: str, known: set[str]) -> str | None:
+    """A known word that differs by two swapped neighbours. Example: "rasie" -> "raise"."""
+    for i in range(len(word) - 1):
+        candidate = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if candidate in known:
+            return candidate
+    return None
+
+
 _WH_WORDS = ["what", "which", "when", "where", "who", "whom", "whose", "why", "how"]
 
 
@@ -146,6 +155,8 @@ class Vocabulary:
                 close = difflib.get_close_matches(lw, _WH_WORDS, n=1, cutoff=0.75)
             elif stem(lw) in self.words:
                 return w
+            elif swapped := _transposition(lw, self.words):
+                close = [swapped]
             else:
                 close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.82)
             if not close:
