@@ -36,6 +36,7 @@ _CHANGE = re.compile(
     r"plunge|gain|change|appreciat|depreciat)",
     re.I,
 )
+_PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
     r"quote\w*|phrase|words?|strategy|model)\b",
@@ -129,9 +130,9 @@ class Answerer:
                 found = extract.quotes(text) + found
         else:
             found = extract.quotes(text) if _QUOTE_ASK.search(question) else []
-        if kind == "quantity" and not _CHANGE.search(question) and extract.amounts(text):
+        if kind == "quantity" and not _asks_change(question) and extract.amounts(text):
             found = [s for s in found if s.kind != "percent"]
-        elif kind == "quantity" and not _CHANGE.search(question):
+        elif kind == "quantity" and not _asks_change(question):
             found = [s for s in found if s.kind != "percent" or "%" in question]
         q = question.lower()
         q_tokens = set(tokens(question))
@@ -166,7 +167,14 @@ class Answerer:
         wanted_items = _count_in(question)
         cuts = [0, *(m.end() for m in _CLAUSE.finditer(p.text)), len(p.text) + 1]
         looks_back = bool(_EARLIER.search(question))
-        question_end = set([t for t in tokens(question) if t not in query.years][-2:])
+        # A question ending in a stranded preposition ("... compete with?") names the words
+        # that come right before the answer in the text.
+        stranded = re.search(r"(\w+)\s+(\w+)\s*\?*\s*$", question)
+        question_end = (
+            set(tokens(stranded.group(1)))
+            if stranded and stranded.group(2).lower() in _PREPOSITIONS
+            else set()
+        )
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -195,7 +203,7 @@ class Answerer:
             if kind == "quantity":
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":
-                    value += 0.8 if _CHANGE.search(question) else -0.3
+                    value += 0.8 if _asks_change(question) else -0.3
                 if query.unit and query.unit.rstrip("s") in s.text.lower():
                     value += 0.6
             if kind == "person":
@@ -323,6 +331,12 @@ class Answerer:
 _COUNTS = {
     w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())
 }
+
+
+def _asks_change(question: str) -> bool:
+    """ "How much did it rise?" asks for a change; "What did it rise to?" asks for a level."""
+    m = _CHANGE.search(question)
+    return bool(m) and not re.match(r"\w*\s+to\b", question[m.end() :])
 
 
 def _count_in(question: str) -> int | None:
