@@ -36,6 +36,10 @@ _CHANGE = re.compile(
     r"plunge|gain|change|appreciat|depreciat)",
     re.I,
 )
+# Nouns that name the kind of answer, not what it is about ("In which year ...").
+_TYPE_WORDS = frozenset(
+    tokens("year month date day time period percentage percent number amount name kind type")
+)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
@@ -58,9 +62,10 @@ class Scored:
 class Answerer:
     """Corpus-level knowledge for answering: term weights, proper words, known persons."""
 
-    def __init__(self, passages: list[Passage]) -> None:
+    def __init__(self, passages: list[Passage], content_share: float = 0.0) -> None:
         sentences = [p for p in passages if p.kind == "sentence"]
         self.passages = passages
+        self.content_share = content_share
         df: Counter[str] = Counter()
         for p in passages:
             df.update(set(tokens(p.text)))
@@ -243,14 +248,21 @@ class Answerer:
             wanted += 1
             if parts & sentence:
                 inside += 1
-            elif not parts & (reach | self.context_tokens[p.id]) and not parts <= self.topic_tokens:
+            elif not parts & reach and not parts <= self.topic_tokens:
                 ok = False
-        # The question's own content words (not names or years): at least one must be in reach.
+        # The question's own content words (not names, years or answer-type nouns): enough of
+        # their weight must be in reach, or the passage is about something else.
         content = (
-            set(query.primary) - {t for n in query.names for t in tokens(n)} - set(query.years)
+            set(query.primary)
+            - {t for n in query.names for t in tokens(n)}
+            - set(query.years)
+            - _TYPE_WORDS
         )
-        if content and not content & reach and not query.followup:
-            ok = False
+        if content and not query.followup:
+            weight = sum(self.idf.get(t, self.default_idf) for t in content)
+            found = sum(self.idf.get(t, self.default_idf) for t in content & reach)
+            if found == 0 or found < self.content_share * weight:
+                ok = False
         return ok, inside / wanted if wanted else 1.0
 
     def rerank(self, query: Query, question: str, hits: list[Hit], kind: str) -> list[Scored]:

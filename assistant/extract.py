@@ -294,6 +294,8 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         span_text = text[s:e]
         if re.fullmatch(_YEAR, span_text) or re.fullmatch(_MONTH, span_text):
             continue
+        if re.match(r"-[a-z]", text[e : e + 2]):
+            continue  # "Self-research": a capitalised compound, not a name
         person = titled or _looks_like_person(text, s, e, parts)
         kind = "person" if person else "name"
         out.append(Span(s, e, span_text, kind))

@@ -175,6 +175,12 @@ def answer_type(question: str) -> str:
         q,
     ):
         return "list"
+    if re.search(
+        r"^what\s+(?:did|does|do|will|would)\b.*\b(earn|lose|pay|raise|spend|invest|cost|"
+        r"sell|gain|borrow|owe|charge)\b",
+        q,
+    ):
+        return "quantity"
     if _plural_what(question):
         return "list"
     if re.search(rf"\b(what|which)\b[^?]*\b({_MONEY_NOUNS})\b", q) and not re.search(

@@ -110,14 +110,42 @@ def words(text: str) -> list[str]:
 
 
 def tokens(text: str) -> list[str]:
-    """Content tokens for matching. Example: "How much did Seres lose?" -> ["seres", "loss"]"""
+    """Content tokens for matching, synonyms joined.
+
+    Example: "How much did Acme lose?" -> ["acme", "loss"]; "deficit" -> ["loss"]
+    """
     out = []
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
             continue
-        out.append(stem(lw.replace(",", "")) if not lw[0].isdigit() else lw.replace(",", ""))
+        if lw[0].isdigit():
+            out.append(lw.replace(",", ""))
+        else:
+            t = stem(lw)
+            out.append(_SYNONYM.get(t, t))
     return out
+
+
+# Common business-news synonyms, joined under one stem. General English, not one document's.
+_SYNONYM_GROUPS = {
+    "loss": "deficit deficits shortfall",
+    "profit": "earn earns earned earning earnings",
+    "automaker": "carmaker carmakers automakers automobile-maker",
+    "increase": "rise rises rose risen rising grow grew grown growth gain gains gained climb "
+    "climbed jump jumped surge surged appreciate appreciated appreciation",
+    "decline": "fall falls fell fallen falling drop drops dropped plunge plunged slump slumped "
+    "decrease decreased depreciate depreciated",
+    "sale": "buyer buyers purchased",
+    "chairman": "chair chairs chairwoman chairperson",
+    "ipo": "listing listed flotation",
+    "based": "headquarter headquartered headquarters",
+    "value": "worth valuation",
+    "stake": "holding holdings",
+}
+_SYNONYM = {
+    stem(w): stem(canon) for canon, group in _SYNONYM_GROUPS.items() for w in group.split()
+}
 
 
 def _transposition(word: str, known: set[str]) -> str | None:
