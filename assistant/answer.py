@@ -274,8 +274,10 @@ class Answerer:
         scored = []
         for rank, h in enumerate(top):
             p = h.passage
-            sent = self.sentence_tokens[p.id]
-            reach = sent | self.context_tokens[p.id]
+            # Years a sentence covers through "From A to B ... respectively" or "In that year".
+            covered = set(extract.respectively_keys(p.text)) | self.years.get(p.id, set())
+            sent = self.sentence_tokens[p.id] | covered
+            reach = sent | self.context_tokens[p.id] | self.topic_tokens
             in_sentence = sum(w for t, w in weights.items() if t in sent) / total
             support = sum(w for t, w in weights.items() if t in reach) / total
             ok, inside = self._constraints(p, query)
