@@ -29,7 +29,9 @@ _CAUSE = re.compile(
 )
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
-_EARLIER = re.compile(r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I)
+_EARLIER = re.compile(
+    r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I
+)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _CHANGE = re.compile(
     r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|fall|jump|surge|climb|"
@@ -295,7 +297,7 @@ class Answerer:
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
             if kind == "reason" and _CAUSE.search(p.text):
-                score += 0.15
+                score += 0.3
             if not ok:
                 score -= 0.6
             scored.append(Scored(h, score, support, ok, span))
@@ -323,14 +325,23 @@ class Answerer:
             reason = "the closest passages share too little with the question"
         if reason or best is None:
             return _abstain(question, query, ranked, hits, settings, reason or "")
-        order = [best] + [s for s in ranked if s is not best]
+        chosen = [best]
+        if not best.span:
+            # A sentence answer may need its neighbour ("... did not sit idle. It was raising").
+            chosen += [
+                s
+                for s in ranked[1:5]
+                if s.score >= 0.75 * best.score and _adjacent(s.hit.passage, best.hit.passage)
+            ][:1]
+        order = chosen + [s for s in ranked if s not in chosen]
         citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
-        short = best.span.text if best.span else best.hit.passage.text
-        quoted = citations[0]
-        text = f"**{short}**\n\n> {quoted.text} [1]"
-        if kind == "reason" or not best.span:
-            extra = [c for c in citations[1:] if c.score >= 0.8 * citations[0].score][:1]
-            text += "".join(f"\n>\n> {c.text} [{c.n}]" for c in extra)
+        if best.span:
+            short = best.span.text
+            text = f"**{short}**\n\n> {citations[0].text} [1]"
+        else:
+            in_reading_order = sorted(citations[: len(chosen)], key=lambda c: c.start)
+            short = " ".join(c.text for c in in_reading_order)
+            text = " ".join(f"**{c.text}** [{c.n}]" for c in in_reading_order)
         return Answer(
             question=question,
             answer=short,
@@ -351,6 +362,10 @@ def _asks_change(question: str) -> bool:
     """ "How much did it rise?" asks for a change; "What did it rise to?" asks for a level."""
     m = _CHANGE.search(question)
     return bool(m) and not re.match(r"\w*\s+to\b", question[m.end() :])
+
+
+def _adjacent(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.paragraph == b.paragraph and abs(a.position - b.position) == 1
 
 
 def _count_in(question: str) -> int | None:

@@ -148,9 +148,7 @@ def answer_type(question: str) -> str:
         return "reason"
     if re.search(
         rf"\b(what|which|by what)\s+(?:[\w-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
-    ) or re.search(
-        r"\b(percent|percentage)\b", q
-    ):
+    ) or re.search(r"\b(percent|percentage)\b", q):
         return "percent"
     if re.search(
         r"\bhow (much|many|large|big|high|low|small|far)\b|\b(valued|worth|priced) at\b"

@@ -143,9 +143,7 @@ _SYNONYM_GROUPS = {
     "value": "worth valuation",
     "stake": "holding holdings",
 }
-_SYNONYM = {
-    stem(w): stem(canon) for canon, group in _SYNONYM_GROUPS.items() for w in group.split()
-}
+_SYNONYM = {stem(w): stem(canon) for canon, group in _SYNONYM_GROUPS.items() for w in group.split()}
 
 
 def _transposition(word: str, known: set[str]) -> str | None:
