@@ -361,7 +361,7 @@ _COUNTS = {
 def _asks_change(question: str) -> bool:
     """ "How much did it rise?" asks for a change; "What did it rise to?" asks for a level."""
     m = _CHANGE.search(question)
-    return bool(m) and not re.match(r"\w*\s+to\b", question[m.end() :])
+    return m is not None and not re.match(r"\w*\s+to\b", question[m.end() :])
 
 
 def _adjacent(a: Passage, b: Passage) -> bool:
