@@ -248,7 +248,7 @@ def quotes(text: str) -> list[Span]:
     """Quoted phrases of at most eight words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
     out = []
     for m in _QUOTE.finditer(text):
-        inner = m.group(1).strip()
+        inner = m.group(1).strip().rstrip(",.;:")
         if 0 < len(inner.split()) <= 8:
             s = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
             out.append(Span(s, s + len(inner), inner, "quote"))
@@ -294,7 +294,7 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         span_text = text[s:e]
         if re.fullmatch(_YEAR, span_text) or re.fullmatch(_MONTH, span_text):
             continue
-        if re.match(r"-[a-z]", text[e : e + 2]):
+        if initial and re.match(r"-[a-z]", text[e : e + 2]):
             continue  # "Self-research": a capitalised compound, not a name
         person = titled or _looks_like_person(text, s, e, parts)
         kind = "person" if person else "name"

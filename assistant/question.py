@@ -167,6 +167,8 @@ def answer_type(question: str) -> str:
         return "person"
     if lead == "how":
         return "reason"
+    if lead == "where":
+        return "name"
     if re.search(
         rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
         rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname (?:the|all)\b",

@@ -142,6 +142,8 @@ _SYNONYM_GROUPS = {
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
     "stake": "holding holdings",
+    "cooperate": "cooperation partner partners partnered partnership alliance collaborate "
+    "collaboration",
 }
 _SYNONYM = {stem(w): stem(canon) for canon, group in _SYNONYM_GROUPS.items() for w in group.split()}
 
