@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from assistant import extract
 from assistant.config import Settings
 from assistant.question import Query
-from assistant.retrieve import Hit
 from assistant.text import tokens
-from assistant.types import Answer, Citation, Passage
+from assistant.types import Answer, Citation, Hit, Passage
 
 SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
 _CAUSE = re.compile(

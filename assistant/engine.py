@@ -16,9 +16,9 @@ from assistant.types import Answer
 if TYPE_CHECKING:
     from assistant.answer import Answerer
     from assistant.index import IndexData
-    from assistant.retrieve import HybridRetriever
+    from assistant.retrieve import HybridSearch
 
-_engines: dict[Settings, tuple[HybridRetriever, Answerer]] = {}
+_engines: dict[Settings, tuple[HybridSearch, Answerer]] = {}
 _lock = threading.Lock()
 
 
@@ -41,18 +41,19 @@ def ask(
     return answerer.answer(text, query, hits, settings)
 
 
-def engine_for(settings: Settings) -> tuple[HybridRetriever, Answerer]:
+def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer]:
     """The cached retriever and answerer for ``settings``, building the index if needed."""
     with _lock:
         if settings not in _engines:
             from assistant.answer import Answerer
             from assistant.index import open_index
-            from assistant.models import embedder
-            from assistant.retrieve import HybridRetriever
+            from assistant.models import embedder, onnx_encoder
+            from assistant.retrieve import HybridSearch
 
             index = open_index(settings)
+            encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
             _engines[settings] = (
-                HybridRetriever(index, embedder(), settings),
+                HybridSearch(index, encoder, settings),
                 Answerer(index.passages),
             )
         return _engines[settings]

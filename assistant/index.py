@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+QUERY_ENCODER = "query-encoder.onnx"  # the embedding model exported for torch-free queries
 COLLECTIONS = ("context", "sentence")  # what each vector embeds: the window, or the sentence
 _clients: dict[str, Any] = {}
 
@@ -49,7 +50,8 @@ class IndexData:
     passages: list[Passage]
     context_vectors: np.ndarray
     sentence_vectors: np.ndarray
-    vector_store: Any  # llama-index ChromaVectorStore over the "context" collection
+    collection: Any  # the chromadb collection of context vectors, for dense queries
+    query_encoder: Path | None  # ONNX export of the model, None if the export failed
 
 
 def fingerprint(docs: list[Document], settings: Settings) -> str:
@@ -59,6 +61,7 @@ def fingerprint(docs: list[Document], settings: Settings) -> str:
         "model": settings.model_name,
         "splitter": SPLITTER_VERSION,
         "window": settings.window,
+        "query_encoder": "onnx-opset17",
         "files": sorted((d.source, d.sha256) for d in docs),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -161,13 +164,27 @@ def _write_store(
             for p, v in zip(passages, vectors, strict=True)
         ]
         ChromaVectorStore(chroma_collection=collection).add(nodes)
+    encoder = _export_query_encoder(model, path / QUERY_ENCODER)
     manifest = {
+        "query_encoder": encoder,
         "format": FORMAT,
         "fingerprint": fp,
         "model": settings.model_name,
         "passages": [asdict(p) for p in passages],
     }
     _atomic_write(path / "manifest.json", json.dumps(manifest))
+
+
+def _export_query_encoder(model: Any, target: Path) -> dict[str, Any] | None:
+    """Export the model to ONNX beside the store; on failure queries fall back to torch."""
+    try:
+        model.export_onnx(target)
+    except Exception as exc:  # an exporter failure must not fail the index build
+        log.warning("query encoder export failed (%s); queries will load torch", exc)
+        target.unlink(missing_ok=True)
+        return None
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    return {"file": target.name, "bytes": target.stat().st_size, "sha256": digest}
 
 
 def _metadata(p: Passage) -> dict[str, Any]:
@@ -183,7 +200,6 @@ def _metadata(p: Passage) -> dict[str, Any]:
 
 def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
     import numpy as np
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     path = settings.index_dir / store
     try:
@@ -200,14 +216,34 @@ def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
             if len(by_id) != len(ids):
                 raise IndexStoreError(f"{path} misses vectors ({len(by_id)} of {len(ids)})")
             vectors[name] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
-        vector_store = ChromaVectorStore(chroma_collection=client.get_collection("context"))
+        collection = client.get_collection("context")
+        encoder = manifest.get("query_encoder")
+        query_encoder = path / encoder["file"] if encoder else None
+        if query_encoder and (
+            not query_encoder.is_file() or query_encoder.stat().st_size != encoder["bytes"]
+        ):
+            raise IndexStoreError(f"{query_encoder} is missing or truncated")
     except IndexStoreError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AssistantError) as exc:
         raise IndexStoreError(f"{path} can't be read: {exc}") from None
     except Exception as exc:  # chromadb raises its own error types for a damaged store
         raise IndexStoreError(f"{path} can't be read: {type(exc).__name__}: {exc}") from None
-    return IndexData(fp, store, passages, vectors["context"], vectors["sentence"], vector_store)
+    return IndexData(
+        fp, store, passages, vectors["context"], vectors["sentence"], collection, query_encoder
+    )
+
+
+def dense_ranking(index: IndexData, vector: np.ndarray, k: int) -> list[int]:
+    """Passage numbers of the ``k`` nearest context vectors, by a Chroma query."""
+    try:
+        result = index.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=[])
+    except Exception as exc:  # chromadb raises its own error types
+        raise IndexStoreError(
+            f"the vector store failed a query ({exc}); rebuild the index"
+        ) from None
+    positions = {p.id: i for i, p in enumerate(index.passages)}
+    return [positions[i] for i in result["ids"][0] if i in positions]
 
 
 def _read_current(index_dir: Path) -> dict[str, str] | None:

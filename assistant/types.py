@@ -32,6 +32,17 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its fused score and the signals behind it."""
+
+    passage: Passage
+    score: float  # reciprocal rank fusion score
+    dense: float  # cosine of the query with the sentence vector
+    dense_context: float  # cosine of the query with the context vector
+    lexical: float  # BM25 score, 0 when no query term occurs
+
+
+@dataclass(frozen=True)
 class Citation:
     """A cited passage: ``corpus/<source>`` text ``[start:end] == text``."""
 

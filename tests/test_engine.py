@@ -19,7 +19,7 @@ import pytest
 
 import assistant
 from assistant import Answer, Citation, QuestionError, Settings, ask
-from assistant.models import Embedder
+from assistant.engine import engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "sentence_transformers", "chromadb", "gradio", "llama_index", "transformers")
@@ -155,16 +155,34 @@ def test_ask__reuses_the_loaded_index_and_only_embeds_the_question(
     settings: Settings, yinwang: Answer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     embedded: list[str] = []
-    real = Embedder.encode
+    encoder_class = type(engine_for(settings)[0].encoder)
+    real = encoder_class.encode
 
-    def spy(self: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
+    def spy(self: Any, texts: list[str], progress: bool = False) -> np.ndarray:
         embedded.extend(texts)
         return real(self, texts, progress=progress)
 
-    monkeypatch.setattr(Embedder, "encode", spy)
+    monkeypatch.setattr(encoder_class, "encode", spy)
     ask("How much did Seres lose in 2022?", settings=settings)
     ask("Who is the chairman of Seres?", settings=settings)
     assert embedded == ["How much did Seres lose in 2022?", "Who is the chairman of Seres?"]
+
+
+def test_ask__queries_with_the_onnx_encoder_and_never_load_torch() -> None:
+    code = (
+        "import sys, json\n"
+        "from assistant import ask\n"
+        "a = ask('How much did Seres lose in 2022?')\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'llama_index') if m in sys.modules]\n"
+        "print(json.dumps([a.answer, heavy]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    answer, heavy = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == "3.832 billion yuan"
+    assert heavy == []
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 1001])

@@ -19,8 +19,9 @@ from llama_index.core.schema import NodeWithScore
 
 from assistant.config import Settings
 from assistant.index import IndexData, open_index
+from assistant.llama import HybridRetriever
 from assistant.models import embedder
-from assistant.retrieve import HybridRetriever, rrf
+from assistant.retrieve import rrf
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "seres-huawei-aito.txt"
