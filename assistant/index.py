@@ -23,6 +23,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, CorpusError, IndexStoreError
@@ -62,6 +63,7 @@ def fingerprint(docs: list[Document], settings: Settings) -> str:
         "splitter": SPLITTER_VERSION,
         "window": settings.window,
         "query_encoder": "onnx-opset17",
+        "vectors": settings.chroma_url or "local",
         "files": sorted((d.source, d.sha256) for d in docs),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -123,22 +125,50 @@ def _build_locked(
         log.info("building the index for %d passages into %s", len(passages), index_dir / store)
         _write_store(settings, store, passages, fp, progress)
         _write_current(index_dir, {"store": store, "fingerprint": fp})
-        _remove_old_stores(index_dir, keep=store)
+        _remove_old_stores(settings, keep=store)
         return _load_store(settings, store, fp)
     finally:
         lock.release()
 
 
-def _client(path: Path) -> Any:
+def _client(settings: Settings, store: str) -> Any:
+    """The Chroma client holding ``store``'s vectors: local files, or a Chroma server."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    key = str(path)
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        key = settings.chroma_url
+        if key not in _clients:
+            url = urlsplit(settings.chroma_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise IndexStoreError(
+                    f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL"
+                )
+            try:
+                client = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+            except Exception as exc:  # connection errors come in many types
+                raise IndexStoreError(
+                    f"the Chroma server at {settings.chroma_url} can't be reached ({exc}); "
+                    "start it (`chroma run --path DIR --port PORT`) or unset ASSISTANT_CHROMA_URL"
+                ) from None
+            _clients[key] = client
+        return _clients[key]
+    key = str(settings.index_dir / store / "chroma")
     if key not in _clients:
-        _clients[key] = chromadb.PersistentClient(
-            path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        _clients[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
     return _clients[key]
+
+
+def _collection_name(settings: Settings, store: str, name: str) -> str:
+    """Local stores hold their own collections; on a server each build gets its own names."""
+    return f"{store}-{name}" if settings.chroma_url else name
 
 
 def _write_store(
@@ -153,11 +183,14 @@ def _write_store(
         "sentence": [p.text for p in passages],
     }
     model = embedder()
-    client = _client(path / "chroma")
+    client = _client(settings, store)  # fails before anything is written if unreachable
+    path.mkdir(parents=True, exist_ok=True)
     for name in COLLECTIONS:
         vectors = model.encode(texts[name], progress=progress)
         collection = client.create_collection(
-            name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            _collection_name(settings, store, name),
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
         )
         nodes: list[BaseNode] = [
             TextNode(id_=p.id, text=p.text, metadata=_metadata(p), embedding=v.tolist())
@@ -207,16 +240,18 @@ def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
         if manifest.get("fingerprint") != fp or manifest.get("format") != FORMAT:
             raise IndexStoreError(f"{path} belongs to another corpus or format")
         passages = [Passage(**p) for p in manifest["passages"]]
-        client = _client(path / "chroma")
+        client = _client(settings, store)
         vectors = {}
         ids = [p.id for p in passages]
         for name in COLLECTIONS:
-            got = client.get_collection(name).get(ids=ids, include=["embeddings"])
+            got = client.get_collection(_collection_name(settings, store, name)).get(
+                ids=ids, include=["embeddings"]
+            )
             by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
             if len(by_id) != len(ids):
                 raise IndexStoreError(f"{path} misses vectors ({len(by_id)} of {len(ids)})")
             vectors[name] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
-        collection = client.get_collection("context")
+        collection = client.get_collection(_collection_name(settings, store, "context"))
         encoder = manifest.get("query_encoder")
         query_encoder = path / encoder["file"] if encoder else None
         if query_encoder and (
@@ -269,8 +304,17 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _remove_old_stores(index_dir: Path, keep: str) -> None:
-    for child in index_dir.glob("store-*"):
+def _remove_old_stores(settings: Settings, keep: str) -> None:
+    for child in settings.index_dir.glob("store-*"):
         if child.name != keep and child.is_dir():
             _clients.pop(str(child / "chroma"), None)
             shutil.rmtree(child, ignore_errors=True)
+    if settings.chroma_url:  # drop this corpus's older builds from the server
+        client = _client(settings, keep)
+        for collection in client.list_collections():
+            name = getattr(collection, "name", collection)
+            if name.startswith("store-") and not name.startswith(f"{keep}-"):
+                try:
+                    client.delete_collection(name)
+                except Exception as exc:  # another process may have removed it
+                    log.info("could not delete old collection %s: %s", name, exc)
