@@ -325,18 +325,26 @@ def enumerations(text: str) -> list[Span]:
         colon = text.rfind(":", s, e)
         if colon != -1:
             s = colon + 1
-        items = list_items(text[s:e])
-        # The regex starts the first item too early ("model with Seres to Chery, BAIC, ...");
-        # cut it to the longest of the other items.
-        longest = max(len(i.split()) for i in items[1:-1] or items[1:])
-        last = items[-1].split()
-        if len(last) > longest + 1:
-            e = text.index(" ".join(last[: longest + 1]), s) + len(" ".join(last[: longest + 1]))
-        first = items[0].split()
+        items = [_item_words(i) for i in list_items(text[s:e])]
+        # The regex starts the first item too early ("model with Acme to Alpha, Beta, ...")
+        # and may end the last one late: cut each to one word more than the middle ones.
+        middle = max(len(i) for i in items[1:-1] or items[1:])
+        last = items[-1]
+        if len(last) > middle + 1:
+            e = _end_of_words(text, s, e, last[: middle + 1])
+            items[-1] = last[: middle + 1]
+        first = items[0]
+        longest = max(len(i) for i in items[1:])
         if len(first) > longest + 1:
-            s = text.index(" ".join(first[-(longest + 1) :]), s)
-        lead = re.match(r"(?:\s|(?:of|the|as|such as|including|to|with|and)\b)*", text[s:e])
+            s = _start_of_words(text, s, e, first[-(longest + 1) :])
+        lead = re.match(
+            r"(?:\s|(?:of|the|as|such as|including|to|with|and|its|their|his|her|our)\b)*",
+            text[s:e],
+        )
         s += lead.end() if lead else 0
+        clause = re.search(r"\s+-\s+(?:which|that|who|where)\b", text[s:e])
+        if clause:
+            e = s + clause.start()  # "..., and power systems - which are also ..."
         tail = re.search(r"(?:\s+(?:to|in|of|the|with|for|from|as|at|by|on|under))+$", text[s:e])
         if tail:
             e = s + tail.start()
@@ -344,6 +352,28 @@ def enumerations(text: str) -> list[Span]:
             e -= 1
         out.append(Span(s, e, text[s:e], "list"))
     return out
+
+
+def _item_words(item: str) -> list[str]:
+    """Words of a list item; the article's spaced hyphen joins words ("in - car" is one)."""
+    return re.sub(r"\s+([-&])\s+", r"\1", item).split()
+
+
+def _pattern(words: list[str]) -> str:
+    return r"\s+".join(
+        re.escape(w).replace(r"\-", r"\s*-\s*").replace(r"\&", "&").replace("&", r"\s*&\s*")
+        for w in words
+    )
+
+
+def _start_of_words(text: str, s: int, e: int, words: list[str]) -> int:
+    m = re.search(_pattern(words), text[s:e])
+    return s + m.start() if m else s
+
+
+def _end_of_words(text: str, s: int, e: int, words: list[str]) -> int:
+    m = re.search(_pattern(words), text[s:e])
+    return s + m.end() if m else e
 
 
 def list_items(text: str) -> list[str]:
