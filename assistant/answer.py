@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from assistant import extract
 from assistant.config import Settings
 from assistant.question import Query
-from assistant.text import tokens
+from assistant.text import STOPWORDS, tokens
 from assistant.types import Answer, Citation, Hit, Passage
 
 SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
@@ -127,6 +127,8 @@ class Answerer:
             found = extract.enumerations(text) + extract.name_pairs(
                 text, extract.names(text, self.proper_words)
             )
+            if _count_in(question) == 2 and not found:
+                found = extract.word_pairs(text, STOPWORDS)
         elif kind in ("person", "name"):
             found = [
                 s if s.kind == "person" or s.text not in self.persons else _as_person(s)

@@ -390,6 +390,33 @@ def name_pairs(text: str, found: list[Span]) -> list[Span]:
     return out
 
 
+def word_pairs(text: str, stopwords: frozenset[str]) -> list[Span]:
+    """Two short noun phrases joined by "and" (up to two content words each).
+
+    Example: "Self-research and overseas expansion are the two strategies"
+    -> ["Self-research and overseas expansion"]
+    """
+    out = []
+    for m in re.finditer(r"\s+and\s+", text):
+        left = list(re.finditer(r"[\w'’-]+", text[: m.start()]))[-2:]
+        while left and (left[0].group().lower() in stopwords or _gap(text, left[0], left[-1])):
+            left = left[1:]
+        right = list(re.finditer(r"[\w'’-]+", text[m.end() :]))[:2]
+        right = right[: next((i for i, w in enumerate(right) if w.group().lower() in stopwords), 2)]
+        if right and _gap(text[m.end() :], right[0], right[-1]):
+            right = right[:1]
+        if not left or not right or left[-1].group().lower() in stopwords:
+            continue
+        s, e = left[0].start(), m.end() + right[-1].end()
+        out.append(Span(s, e, text[s:e], "list"))
+    return out
+
+
+def _gap(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
+    """Punctuation between two words ends a phrase."""
+    return bool(re.search(r"[^\w\s'’-]", text[a.end() : b.start()]))
+
+
 def respectively_keys(text: str) -> list[str]:
     """Keys that a "respectively" sentence assigns values to, in order.
 
