@@ -41,6 +41,9 @@ _CHANGE = re.compile(
 _TYPE_WORDS = frozenset(
     tokens("year month date day time period percentage percent number amount name kind type")
 )
+_RELATIVE_DATE = re.compile(
+    r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
+)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 _QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
@@ -216,6 +219,8 @@ class Answerer:
                     value += 0.6
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
+            if kind == "date" and _RELATIVE_DATE.search(s.text):
+                value -= 0.4  # "last year" only helps when nothing absolute is said
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(extract.list_items(s.text)):

@@ -285,6 +285,7 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         if unknown_opener or parts[0] in _OPENERS or titled:
             s = text.index(parts[1], s + len(parts[0])) if len(parts) > 1 else e
             parts = parts[1:]
+            initial = False
         while parts and parts[-1] in ("of", "of the", "&", "the"):
             parts = parts[:-1]
         if not parts:

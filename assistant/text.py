@@ -148,11 +148,14 @@ _SYNONYM_GROUPS = {
 _SYNONYM = {stem(w): stem(canon) for canon, group in _SYNONYM_GROUPS.items() for w in group.split()}
 
 
-def _transposition(word: str, known: set[str]) -> str | None:
-    """A known word that differs by two swapped neighbours. Example: "rasie" -> "raise"."""
+def _transposition(word: str, known: set[str], stems: set[str]) -> str | None:
+    """A word, known as is or by its stem, that differs by two swapped neighbours.
+
+    Example: "rasie" -> "raise" (when "raised" is in the corpus).
+    """
     for i in range(len(word) - 1):
         candidate = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-        if candidate in known:
+        if candidate in known or stem(candidate) in stems:
             return candidate
     return None
 
@@ -166,6 +169,7 @@ class Vocabulary:
     def __init__(self, texts: Iterable[str]) -> None:
         self.words: set[str] = {w.lower() for t in texts for w in words(t) if w[0].isalpha()}
         self._sorted = sorted(self.words)
+        self.stems = {stem(w) for w in self.words}
 
     def correct(self, question: str) -> str:
         """Replace unknown words of 5+ letters by their closest corpus word, if close enough.
@@ -183,7 +187,7 @@ class Vocabulary:
                 close = difflib.get_close_matches(lw, _WH_WORDS, n=1, cutoff=0.75)
             elif stem(lw) in self.words:
                 return w
-            elif swapped := _transposition(lw, self.words):
+            elif swapped := _transposition(lw, self.words, self.stems):
                 close = [swapped]
             else:
                 close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.82)
