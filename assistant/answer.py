@@ -202,6 +202,13 @@ class Answerer:
                     value += weights[t] / (1.0 + d / 12.0)
                     if any(clause(f) == clause(s.start) for f in outside):
                         same_clause += weights[t]
+            if kind in ("quantity", "percent", "date", "duration"):
+                # The question's own words inside the span ("50,000 bookings") match too.
+                same_clause += sum(
+                    weights[t]
+                    for t, places in positions.items()
+                    if any(s.start <= f < s.end for f in places)
+                )
             value = (value + 0.8 * same_clause) / total
             lead_in = p.text[max(0, s.start - 10) : s.start]
             before = set(tokens(p.text[max(0, s.start - 40) : s.start])[-3:])
@@ -216,7 +223,7 @@ class Answerer:
                 if s.kind == "percent":
                     value += 0.8 if _asks_change(question) else -0.3
                 if query.unit and query.unit.rstrip("s") in s.text.lower():
-                    value += 0.6
+                    value += 0.9
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
             if kind == "date" and _RELATIVE_DATE.search(s.text):

@@ -267,6 +267,8 @@ def _is_followup(question: str) -> bool:
         _ELLIPSIS.match(question)
         or (len(words) <= 4 and not _WH.search(question))
         or (len(words) <= 9 and _PRONOUN.search(question) and not _names(question))
+        # "In how many days?", "When?": too little of its own to stand alone.
+        or (len(words) <= 5 and not _names(question) and len(tokens(question)) <= 1)
     )
 
 

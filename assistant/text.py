@@ -185,7 +185,7 @@ class Vocabulary:
                 return w
             if len(lw) < 5:
                 close = difflib.get_close_matches(lw, _WH_WORDS, n=1, cutoff=0.75)
-            elif stem(lw) in self.words:
+            elif stem(lw) in self.words or stem(lw) in self.stems:
                 return w
             elif swapped := _transposition(lw, self.words, self.stems):
                 close = [swapped]
