@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant import extract
+from assistant import extract, phrases
 from assistant.config import Settings
 from assistant.question import Query
 from assistant.text import STOPWORDS, tokens
@@ -87,7 +87,7 @@ class Answerer:
         self.persons = frozenset(
             s.text
             for p in sentences
-            for s in extract.names(p.text, self.proper_words)
+            for s in phrases.names(p.text, self.proper_words)
             if s.kind == "person"
         )
         self.corpus_tokens = {t for p in passages for t in tokens(p.text)}
@@ -127,20 +127,20 @@ class Answerer:
         elif kind == "duration":
             found = extract.durations(text) or extract.dates(text)
         elif kind == "list":
-            found = extract.enumerations(text) + extract.name_pairs(
-                text, extract.names(text, self.proper_words)
+            found = phrases.enumerations(text) + phrases.name_pairs(
+                text, phrases.names(text, self.proper_words)
             )
             if _count_in(question) == 2 and not found:
-                found = extract.word_pairs(text, STOPWORDS)
+                found = phrases.word_pairs(text, STOPWORDS)
         elif kind in ("person", "name"):
             found = [
                 s if s.kind == "person" or s.text not in self.persons else _as_person(s)
-                for s in extract.names(text, self.proper_words)
+                for s in phrases.names(text, self.proper_words)
             ]
             if kind == "name" or _QUOTE_ASK.search(question):
-                found = extract.quotes(text) + found
+                found = phrases.quotes(text) + found
         else:
-            found = extract.quotes(text) if _QUOTE_ASK.search(question) else []
+            found = phrases.quotes(text) if _QUOTE_ASK.search(question) else []
         if kind == "quantity" and not _asks_change(question) and extract.amounts(text):
             found = [s for s in found if s.kind != "percent"]
         elif kind == "quantity" and not _asks_change(question):
@@ -230,7 +230,7 @@ class Answerer:
                 value -= 0.4  # "last year" only helps when nothing absolute is said
             if kind == "name" and s.kind == "quote":
                 value += 0.2
-            if kind == "list" and wanted_items == len(extract.list_items(s.text)):
+            if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
                 value += 0.5
             return value
 

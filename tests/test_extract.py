@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import extract
+from assistant import extract, phrases
 from assistant.extract import Span
 from assistant.ingest import Document, passages_from_document
 
@@ -33,9 +33,9 @@ EXTRACTORS: list[Callable[[str], list[Span]]] = [
     extract.percents,
     extract.dates,
     extract.durations,
-    extract.quotes,
-    extract.names,
-    extract.enumerations,
+    phrases.quotes,
+    phrases.names,
+    phrases.enumerations,
 ]
 
 
@@ -192,19 +192,19 @@ def test_durations__counted_spans_of_time() -> None:
     ],
 )
 def test_names__a_person_is_told_apart_by_role_words(sentence: str, person: str) -> None:
-    spans = extract.names(sentence)
+    spans = phrases.names(sentence)
     assert [s.text for s in spans if s.kind == "person"] == [person]
 
 
 def test_names__companies_are_names_not_persons() -> None:
     sentence = "Zhu Huarong, the chairman of Changan Automobile, publicly questioned the model."
-    kinds = {s.text: s.kind for s in extract.names(sentence)}
+    kinds = {s.text: s.kind for s in phrases.names(sentence)}
     assert kinds["Changan Automobile"] == "name"
 
 
 def test_names__a_sentence_opening_word_is_dropped_unless_the_corpus_capitalises_it() -> None:
     sentence = "However, Huawei transferred the trademarks to Seres."
-    texts = _texts(extract.names(sentence, proper_words=frozenset({"Huawei", "Seres"})))
+    texts = _texts(phrases.names(sentence, proper_words=frozenset({"Huawei", "Seres"})))
     assert texts == ["Huawei", "Seres"]
 
 
@@ -213,7 +213,7 @@ def test_enumerations__the_five_brands_as_one_list() -> None:
         "It replicated the cooperation model with Seres to Chery, BAIC, Jianghuai, and SAIC, "
         "forming five major brands: AITO, Luxeed, Enjoy, Honor, and Shangjie."
     )
-    lists = _texts(extract.enumerations(sentence))
+    lists = _texts(phrases.enumerations(sentence))
     assert "AITO, Luxeed, Enjoy, Honor, and Shangjie" in lists
     assert "Chery, BAIC, Jianghuai, and SAIC" in lists
 
@@ -222,7 +222,7 @@ def test_quotes__short_quoted_phrases() -> None:
     sentence = (
         'In April 2023, Huawei announced its cooperation with Chery to launch the "Luxeed" brand.'
     )
-    assert _texts(extract.quotes(sentence)) == ["Luxeed"]
+    assert _texts(phrases.quotes(sentence)) == ["Luxeed"]
 
 
 @pytest.mark.parametrize(
