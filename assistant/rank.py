@@ -1,0 +1,347 @@
+"""Answer-type-aware reranking of retrieved sentences, and the answer span in each.
+
+Scope: what the corpus teaches about words (weights, proper nouns, persons, topic
+names, the years each sentence speaks of), the candidate spans of the expected type,
+how close each sits to the question's terms, and the constraints (years, names,
+content words) a supporting sentence must meet. Non-goals: composing the reply
+(answer.py), retrieval (retrieve.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant import extract, phrases
+from assistant.question import Query
+from assistant.text import STOPWORDS, tokens
+from assistant.types import Hit, Passage
+
+SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
+_CAUSE = re.compile(
+    r"\b(because|due to|as a result|led to|lead to|leading to|so that|in order to|aim(?:ed|ing)? "
+    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
+    re.I,
+)
+# Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
+_EARLIER = re.compile(
+    r"\b(from|before|initially|originally|previous|earlier|start(?:ed|ing)?)\b", re.I
+)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_CHANGE = re.compile(
+    r"\b(growth|grow|increase|decrease|decline|rise|rose|drop|fell|fall|jump|surge|climb|"
+    r"plunge|gain|change|appreciat|depreciat)",
+    re.I,
+)
+# Nouns that name the kind of answer, not what it is about ("In which year ...").
+_TYPE_WORDS = frozenset(
+    tokens("year month date day time period percentage percent number amount name kind type")
+)
+_RELATIVE_DATE = re.compile(
+    r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
+)
+_PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
+QUOTE_ASK = re.compile(
+    r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
+    r"quote\w*|phrase|words?|strategy|model)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A sentence considered for the answer."""
+
+    hit: Hit
+    score: float
+    support: float  # share of the question's weighted terms found in the sentence or its context
+    constraints_ok: bool
+    span: extract.Span | None
+
+
+class Ranker:
+    """Corpus-level knowledge for answering: term weights, proper words, known persons."""
+
+    def __init__(self, passages: list[Passage], content_share: float = 0.0) -> None:
+        sentences = [p for p in passages if p.kind == "sentence"]
+        self.passages = passages
+        self.content_share = content_share
+        df: Counter[str] = Counter()
+        for p in passages:
+            df.update(set(tokens(p.text)))
+        n = max(1, len(passages))
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # Names in many passages are the document's topic, not a detail to insist on.
+        self.topic_tokens = {t for t, c in df.items() if c / n > 0.1}
+        self.default_idf = math.log(1 + n)
+        # Words capitalised after a lower-case word mid-sentence ("... of Acme"): proper nouns.
+        self.proper_words = frozenset(
+            m.group(1)
+            for p in sentences
+            for m in re.finditer(r"\b[a-z0-9][\w'’]*[,;)]? ([A-Z][\w'’]*)", p.text)
+        )
+        self.persons = frozenset(
+            s.text
+            for p in sentences
+            for s in phrases.names(p.text, self.proper_words)
+            if s.kind == "person"
+        )
+        self.corpus_tokens = {t for p in passages for t in tokens(p.text)}
+        self.sentence_tokens = {p.id: set(tokens(p.text)) for p in passages}
+        self.context_tokens = {
+            p.id: set(tokens(f"{p.context} {p.section or ''}")) for p in passages
+        }
+        paragraphs: dict[tuple[str, int], list[str]] = {}
+        for p in passages:
+            paragraphs.setdefault((p.source, p.paragraph), []).append(p.text)
+        sections = {(p.source, p.paragraph): p.section or "" for p in passages}
+        self.paragraph_tokens = {
+            k: set(tokens(f"{sections[k]} {' '.join(v)}")) for k, v in paragraphs.items()
+        }
+        # The years a sentence speaks about: its own, else the last ones mentioned before it
+        # ("In that year, ..." after "In August 2024, ...").
+        self.years: dict[str, set[str]] = {}
+        last: dict[str, set[str]] = {}
+        for p in passages:
+            own = set(_YEAR.findall(p.text))
+            self.years[p.id] = own or last.get(p.source, set())
+            if own:
+                last[p.source] = own
+
+    # --- spans -------------------------------------------------------------------------
+
+    def spans(self, text: str, kind: str, question: str) -> list[extract.Span]:
+        """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
+        if kind == "quantity":
+            found = extract.amounts(text) + extract.percents(text)
+            if re.search(r"\bhow many\b", question, re.I):
+                found += extract.word_counts(text)
+        elif kind == "percent":
+            found = extract.percents(text)
+        elif kind == "date":
+            found = extract.dates(text)
+        elif kind == "duration":
+            found = extract.durations(text) or extract.dates(text)
+        elif kind == "list":
+            found = phrases.enumerations(text) + phrases.name_pairs(
+                text, phrases.names(text, self.proper_words)
+            )
+            if _count_in(question) == 2 and not found:
+                found = phrases.word_pairs(text, STOPWORDS)
+        elif kind in ("person", "name"):
+            found = [
+                s if s.kind == "person" or s.text not in self.persons else _as_person(s)
+                for s in phrases.names(text, self.proper_words)
+            ]
+            if kind == "name" or QUOTE_ASK.search(question):
+                found = phrases.quotes(text) + found
+        else:
+            found = phrases.quotes(text) if QUOTE_ASK.search(question) else []
+        if kind == "quantity" and not _asks_change(question) and extract.amounts(text):
+            found = [s for s in found if s.kind != "percent"]
+        elif kind == "quantity" and not _asks_change(question):
+            found = [s for s in found if s.kind != "percent" or "%" in question]
+        q = question.lower()
+        q_tokens = set(tokens(question))
+        return [
+            s
+            for s in found
+            if s.text.lower() not in q
+            and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
+        ]
+
+    def _pick_span(
+        self, p: Passage, query: Query, kind: str, question: str
+    ) -> tuple[extract.Span | None, float]:
+        """The best span of ``kind`` in the passage and how close it sits to the question's terms."""
+        spans = self.spans(p.text, kind, question)
+        if not spans:
+            return None, 0.0
+        keys = extract.respectively_keys(p.text)
+        if keys and query.years:
+            same = [s for s in spans if s.kind == spans[0].kind]
+            for year in query.years:
+                if year in keys and len(same) == len(keys):
+                    return same[keys.index(year)], 1.0
+        weights = self._weights(query, primary=query.followup)
+        total = sum(weights.values()) or 1.0
+        positions: dict[str, list[int]] = {}
+        for m in re.finditer(r"[\w'’.,%-]+", p.text):
+            for t in tokens(m.group(0)):
+                if t in weights:
+                    positions.setdefault(t, []).append(m.start())
+
+        wanted_items = _count_in(question)
+        cuts = [0, *(m.end() for m in _CLAUSE.finditer(p.text)), len(p.text) + 1]
+        looks_back = bool(_EARLIER.search(question))
+        # A question ending in a stranded preposition ("... compete with?") names the words
+        # that come right before the answer in the text.
+        stranded = re.search(r"(\w+)\s+(\w+)\s*\?*\s*$", question)
+        question_end = (
+            set(tokens(stranded.group(1)))
+            if stranded and stranded.group(2).lower() in _PREPOSITIONS
+            else set()
+        )
+
+        def clause(at: int) -> int:
+            return next(i for i, c in enumerate(cuts) if c > at)
+
+        def score(s: extract.Span) -> float:
+            value = 0.0
+            same_clause = 0.0
+            for t, places in positions.items():
+                outside = [f for f in places if not s.start <= f < s.end]
+                if outside:
+                    # Answers tend to follow what they are about ("X rose by N"): a term after
+                    # the span counts as twice as far away.
+                    d = min(s.start - f if f < s.start else 2 * (f - s.end) for f in outside)
+                    value += weights[t] / (1.0 + d / 12.0)
+                    if any(clause(f) == clause(s.start) for f in outside):
+                        same_clause += weights[t]
+            if kind in ("quantity", "percent", "date", "duration"):
+                # The question's own words inside the span ("50,000 bookings") match too.
+                same_clause += sum(
+                    weights[t]
+                    for t, places in positions.items()
+                    if any(s.start <= f < s.end for f in places)
+                )
+            value = (value + 0.8 * same_clause) / total
+            lead_in = p.text[max(0, s.start - 10) : s.start]
+            before = set(tokens(p.text[max(0, s.start - 40) : s.start])[-3:])
+            if before & question_end:
+                value += 0.4  # "... compete with?" -> "... compete with the <answer>"
+            if re.search(r"\bto\s+(?:the\s+)?$", lead_in):
+                value += -0.2 if looks_back else 0.3  # "rose from A to B": B is where it got to
+            elif re.search(r"\bfrom\s+(?:the\s+)?$", lead_in):
+                value += 0.3 if looks_back else -0.2
+            if kind == "quantity":
+                value += 0.3 * s.has_unit + 0.2 * s.has_scale
+                if s.kind == "percent":
+                    value += 0.8 if _asks_change(question) else -0.3
+                if query.unit and query.unit.rstrip("s") in s.text.lower():
+                    value += 0.9
+            if kind == "person":
+                value += 0.6 * (s.kind == "person")
+            if kind == "date" and _RELATIVE_DATE.search(s.text):
+                value -= 0.4  # "last year" only helps when nothing absolute is said
+            if kind == "name" and s.kind == "quote":
+                value += 0.2
+            if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
+                value += 0.5
+            return value
+
+        best = max(spans, key=score)
+        return best, score(best)
+
+    # --- sentences ---------------------------------------------------------------------
+
+    def _weights(self, query: Query, primary: bool = False) -> dict[str, float]:
+        terms = query.primary if primary and query.primary else query.focus
+        return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(terms)}
+
+    def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
+        """(all the question's years and names are in reach, share found in the sentence)."""
+        sentence = self.sentence_tokens[p.id]
+        reach = sentence | self.paragraph_tokens[(p.source, p.paragraph)]
+        keys = extract.respectively_keys(p.text)
+        years = self.years.get(p.id, set())
+        ok, inside, wanted = True, 0, 0
+        for year in query.years:
+            wanted += 1
+            if year in keys or year in years:
+                inside += 1
+            elif year not in reach:
+                ok = False
+        for name in query.names if not query.followup else []:
+            parts = set(tokens(name))
+            if not parts:
+                continue
+            wanted += 1
+            if parts & sentence:
+                inside += 1
+            elif not parts & reach and not parts <= self.topic_tokens:
+                ok = False
+        # The question's own content words (not names, years or answer-type nouns): enough of
+        # their weight must be in reach, or the passage is about something else.
+        content = (
+            set(query.primary)
+            - {t for n in query.names for t in tokens(n)}
+            - set(query.years)
+            - _TYPE_WORDS
+        )
+        if content and not query.followup:
+            weight = sum(self.idf.get(t, self.default_idf) for t in content)
+            found = sum(self.idf.get(t, self.default_idf) for t in content & reach)
+            if found == 0 or found < self.content_share * weight:
+                ok = False
+        return ok, inside / wanted if wanted else 1.0
+
+    def rerank(self, query: Query, question: str, hits: list[Hit], kind: str) -> list[Scored]:
+        """Score the best retrieved sentences for the expected answer type, best first."""
+        weights = self._weights(query)
+        total = sum(weights.values()) or 1.0
+        top = [h for h in hits if h.passage.kind == "sentence"][:15]
+        best_fused = max((h.score for h in top), default=1.0)
+        scored = []
+        for rank, h in enumerate(top):
+            p = h.passage
+            # Years a sentence covers through "From A to B ... respectively" or "In that year".
+            covered = set(extract.respectively_keys(p.text)) | self.years.get(p.id, set())
+            sent = self.sentence_tokens[p.id] | covered
+            reach = sent | self.context_tokens[p.id] | self.topic_tokens
+            in_sentence = sum(w for t, w in weights.items() if t in sent) / total
+            support = sum(w for t, w in weights.items() if t in reach) / total
+            ok, inside = self._constraints(p, query)
+            span, closeness = (
+                self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else (None, 0.0)
+            )
+            score = (
+                0.9 * in_sentence
+                + 0.3 * support
+                + 0.6 * h.dense
+                + 0.3 * h.score / best_fused
+                + 0.3 * inside
+                - 0.05 * rank / len(top)
+            )
+            if kind in SPAN_TYPES:
+                score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if kind == "reason" and _CAUSE.search(p.text):
+                score += 0.3
+            if not ok:
+                score -= 0.6
+            scored.append(Scored(h, score, support, ok, span))
+        return sorted(scored, key=lambda s: -s.score)
+
+    # --- the answer --------------------------------------------------------------------
+
+
+_COUNTS = {
+    w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())
+}
+
+
+def _asks_change(question: str) -> bool:
+    """ "How much did it rise?" asks for a change; "What did it rise to?" asks for a level."""
+    m = _CHANGE.search(question)
+    return m is not None and not re.match(r"\w*\s+to\b", question[m.end() :])
+
+
+def _count_in(question: str) -> int | None:
+    """How many items a question asks for. Example: "Which five brands ...?" -> 5"""
+    for w in re.findall(r"\b\w+\b", question.lower()):
+        if w in _COUNTS and _COUNTS[w] > 1:
+            return _COUNTS[w]
+        if w.isdigit() and 1 < int(w) < 20:
+            return int(w)
+    return None
+
+
+def _as_person(s: extract.Span) -> extract.Span:
+    return extract.Span(s.start, s.end, s.text, "person")
+
+
+def _strip_possessive(name: str) -> str:
+    return re.sub(r"['’]s?$", "", name)
