@@ -12,17 +12,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.runner import (
-    DEFAULT_CASES,
-    DEFAULT_REPORT_DIR,
-    DEFAULT_THRESHOLDS,
-    CaseResult,
-    format_failures,
-    format_summary,
-    format_table,
-    run,
-    write_reports,
-)
+from evals.report import format_failures, format_summary, format_table, write_reports
+from evals.runner import DEFAULT_CASES, DEFAULT_REPORT_DIR, DEFAULT_THRESHOLDS, CaseResult, run
 
 
 def _parser() -> argparse.ArgumentParser:

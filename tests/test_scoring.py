@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from evals.numbers import numeric_match, parse_quantity
 from evals.scoring import (
     Case,
     answer_correct,
@@ -15,13 +16,11 @@ from evals.scoring import (
     exact_match,
     list_items,
     mean_reciprocal_rank,
-    normalize,
-    numeric_match,
     offsets_valid,
-    parse_quantity,
     recall_at,
     token_f1,
 )
+from evals.text import normalize
 
 THRESHOLDS = {
     "answer_accuracy": 0.90,
