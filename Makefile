@@ -44,8 +44,8 @@ test: index ## install, then run the whole test suite and the eval gate
 	$(BIN)/python -m evals --quiet
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
-	$(BIN)/ruff check assistant evals tests app.py
-	$(BIN)/ruff format --check assistant evals tests app.py
+	$(BIN)/ruff check assistant evals tests bench app.py sources_view.py
+	$(BIN)/ruff format --check assistant evals tests bench app.py sources_view.py
 	$(BIN)/mypy
 
 bench: index ## speed and memory figures (prints, never fails on timing)

@@ -11,6 +11,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 import app
+import sources_view
 from assistant import Answer, Citation, Settings
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def test_render_sources__escapes_document_markup_and_marks_answer(corpus: Settin
     c1 = _cited("The firm paid <b>5 million</b> euros & more.")
     c2 = _cited("Its chairman <img src=x onerror=alert(1)> spoke.", n=2, score=0.5)
     answer = Answer("How much?", "5 million", "**5 million**", False, [c1, c2])
-    html = app.render_sources(answer, corpus)
+    html = sources_view.render_sources(answer, corpus)
     assert "<b>" not in html and "<img" not in html
     assert "&lt;b&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert '<mark class="answer-span">5 million</mark>' in html
@@ -134,7 +135,7 @@ def test_render_sources__escapes_document_markup_and_marks_answer(corpus: Settin
 def test_render_sources__abstention_offers_closest_passages(corpus: Settings) -> None:
     c1 = _cited("Its chairman <img src=x onerror=alert(1)> spoke.")
     answer = Answer("Who?", "", "The document doesn't say.", True, [c1])
-    html = app.render_sources(answer, corpus)
+    html = sources_view.render_sources(answer, corpus)
     assert "closest passages" in html
     assert '<mark class="answer-span"' not in html
 
@@ -142,18 +143,21 @@ def test_render_sources__abstention_offers_closest_passages(corpus: Settings) ->
 def test_surrounding__stays_in_paragraph_and_cuts_at_words() -> None:
     doc = "Heading\n" + "word " * 100 + "TARGET." + " tail" * 100 + "\nNext paragraph"
     start = doc.index("TARGET.")
-    before, after = app.surrounding(doc, start, start + len("TARGET."), width=30)
+    before, after = sources_view.surrounding(doc, start, start + len("TARGET."), width=30)
     assert before.startswith("…") and before.endswith("word ")
     assert after.endswith("…") and "Next" not in after
-    short_before, short_after = app.surrounding(DOC, DOC.index("Its"), len(DOC) - 1)
+    short_before, short_after = sources_view.surrounding(DOC, DOC.index("Its"), len(DOC) - 1)
     assert short_before.startswith("The firm") and short_after == ""
 
 
 def test_user_markdown__renders_markup_literally() -> None:
-    assert app.user_markdown("<script>x</script> *hi*") == (
+    assert sources_view.user_markdown("<script>x</script> *hi*") == (
         "&lt;script&gt;x&lt;/script&gt; \\*hi\\*"
     )
-    assert app.reply_markdown("**a**\n\n> b <img> & c [1]") == "**a**\n\n> b &lt;img> &amp; c [1]"
+    assert (
+        sources_view.reply_markdown("**a**\n\n> b <img> & c [1]")
+        == "**a**\n\n> b &lt;img> &amp; c [1]"
+    )
 
 
 def test_respond__ignores_blank_input() -> None:
