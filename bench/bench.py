@@ -16,241 +16,40 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-# Run as a script, so put the project root (evals/, bench/plain.py) first on the path.
+# Run as a script, so put the project root (evals/, bench/) first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evals.runner import WARM_UP_QUESTION, load_cases, percentile
-from evals.scoring import Case, citation_supports
+from bench.measure import (
+    ROOT,
+    TIME,
+    Run,
+    cpu_seconds,
+    free_port,
+    median,
+    run_process,
+    vm_hwm_mib,
+    worker_ours,
+    worker_plain,
+)
+from bench.report import markdown, write_reports
+from evals.runner import load_cases
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 MARK = "@bench "  # prefix of the worker's JSON line on stdout
 APP_TIMEOUT = 120.0
-# Fallback peak-RSS probe when /usr/bin/time is missing: run the command in-process, then
-# report ru_maxrss (KiB on Linux). argv: "-c code" | "-m module args" | "script args".
-RSS_WRAPPER = """
-import resource, runpy, sys
-args = sys.argv[1:]
-try:
-    if args[0] == "-c":
-        sys.argv = ["-c", *args[2:]]
-        exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__"})
-    elif args[0] == "-m":
-        sys.argv = args[1:]
-        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
-    else:
-        sys.argv = args
-        runpy.run_path(args[0], run_name="__main__")
-finally:
-    print(f"@maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
-"""
-
-
-@dataclass
-class Run:
-    """One child process: wall time to exit, to its first stdout line, and peak RSS."""
-
-    wall_s: float
-    first_output_s: float | None
-    rss_mib: float | None
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def check(self, what: str) -> Run:
-        """Raise with the stderr tail when the process failed."""
-        if self.returncode != 0:
-            raise RuntimeError(f"{what} exited {self.returncode}: {self.stderr[-1500:]}")
-        return self
-
-
-def run_process(args: Sequence[str], env: dict[str, str], timeout: float = 600.0) -> Run:
-    """Run ``python *args`` in ROOT and time it. Example: ["-m", "evals", "--quiet"]."""
-    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
-        rss_file, err_file = Path(tmp) / "rss", Path(tmp) / "stderr"
-        if TIME:
-            cmd = [TIME, "-f", "%M", "-o", str(rss_file), sys.executable, *args]
-        else:
-            cmd = [sys.executable, "-c", RSS_WRAPPER, *args]
-        with err_file.open("w") as err:
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
-            )
-            assert proc.stdout is not None
-            first = proc.stdout.readline()
-            first_s = time.perf_counter() - start if first else None
-            try:
-                rest, _ = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-                raise RuntimeError(
-                    f"{' '.join(args)[:80]} timed out after {timeout:.0f} s"
-                ) from None
-            wall = time.perf_counter() - start
-        stderr = err_file.read_text(errors="replace")
-        if TIME:
-            probe = rss_file.read_text().split() if rss_file.exists() else []
-        else:
-            probe = [x.split()[-1] for x in stderr.splitlines() if x.startswith("@maxrss ")]
-    rss = int(probe[-1]) / 1024 if probe and probe[-1].isdigit() else None
-    return Run(wall, first_s, rss, proc.returncode, first + rest, stderr)
-
-
-def median(values: Sequence[float | None]) -> float | None:
-    """Median of the measured values (None ignored); None when there are none."""
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
-
-
-def supports(evidence: str | tuple[str, ...] | None, text: str) -> bool:
-    """Whether ``text`` holds the evidence (or one of its alternatives)."""
-    alternatives = [evidence] if isinstance(evidence, str) else list(evidence or ())
-    return any(citation_supports(e, text) for e in alternatives)
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def peak_rss_self() -> float:
-    """This process's peak RSS in MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> tuple[float, float]:
-    """(CPU seconds the whole machine has been busy, CPU seconds used by us and our children).
-
-    Their difference over a section is what other programs took from the benchmark.
-    """
-    own = sum(
-        u.ru_utime + u.ru_stime
-        for u in (
-            resource.getrusage(resource.RUSAGE_SELF),
-            resource.getrusage(resource.RUSAGE_CHILDREN),
-        )
-    )
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return own, own  # no /proc: assume nothing else ran
-    busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait
-    return busy / os.sysconf("SC_CLK_TCK"), own
-
-
-# ---------------------------------------------------------------- in-process workers
-
-
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = fn()
-    return value, (time.perf_counter() - start) * 1000
-
-
-def _latency_summary(ms: list[float]) -> dict[str, Any]:
-    return {"n": len(ms), "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95)}
-
-
-def worker_ours(cases: list[Case]) -> dict[str, Any]:
-    """In a fresh process: open_index on an unchanged corpus, then warm ``ask`` latency."""
-    start = time.perf_counter()
-    import chromadb  # noqa: F401  (imported up front so open_index is timed over imports)
-    import numpy  # noqa: F401
-
-    import assistant
-    from assistant.index import open_index
-
-    imports_ms = (time.perf_counter() - start) * 1000
-    settings = assistant.Settings.from_env()
-    data, open_first_ms = _timed(lambda: open_index(settings))
-    heavy = sorted({"torch", "sentence_transformers"} & sys.modules.keys())
-    reopen_ms = [_timed(lambda: open_index(settings))[1] for _ in range(5)]
-    _, first_ask_ms = _timed(lambda: assistant.ask(WARM_UP_QUESTION, settings=settings))
-    latencies, hits, lengths, errors = [], [], [], 0
-    for case in cases:
-        try:
-            answer, ms = _timed(lambda c=case: assistant.ask(c.question, settings=settings))
-        except assistant.AssistantError:
-            errors += 1
-            continue
-        latencies.append(ms)
-        first = answer.citations[0].text if answer.citations else ""
-        lengths.append(len(first))
-        if case.answerable and case.evidence:
-            hits.append(supports(case.evidence, first))
-    return {
-        "imports_ms": imports_ms,
-        "open_index_first_ms": open_first_ms,
-        "open_index_again_ms": median(reopen_ms),
-        "passages": len(data.passages),
-        "heavy_modules_after_open": heavy,
-        "first_ask_ms": first_ask_ms,
-        "torch_loaded_by_ask": "torch" in sys.modules,
-        "warm": _latency_summary(latencies),
-        "errors": errors,
-        "evidence_at_1": sum(hits) / len(hits) if hits else None,
-        "evidence_n": len(hits),
-        "top1_chars_mean": statistics.fmean(lengths) if lengths else None,
-        "peak_rss_mib": peak_rss_self(),
-    }
-
-
-def worker_plain(cases: list[Case], store_dir: Path) -> dict[str, Any]:
-    """In a fresh process: load the plain pipeline, then warm ``retrieve`` latency."""
-    start = time.perf_counter()
-    from bench import plain
-
-    imports_ms = (time.perf_counter() - start) * 1000
-    retriever, load_ms = _timed(lambda: plain.load(store_dir))
-    _, first_ms = _timed(lambda: plain.top1(retriever, WARM_UP_QUESTION))
-    latencies, hits, lengths = [], [], []
-    for case in cases:
-        hit, ms = _timed(lambda c=case: plain.top1(retriever, c.question))
-        latencies.append(ms)
-        text = hit.node.get_content() if hit is not None else ""
-        lengths.append(len(text))
-        if case.answerable and case.evidence:
-            hits.append(supports(case.evidence, text))
-    import torch
-
-    # torch's default thread pool degrades badly when other programs share the CPUs; a
-    # second pass on one thread shows the baseline at its best.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    one_thread = [_timed(lambda c=c: plain.top1(retriever, c.question))[1] for c in cases]
-    return {
-        "imports_ms": imports_ms,
-        "load_ms": load_ms,
-        "first_retrieve_ms": first_ms,
-        "torch_threads": threads,
-        "warm": _latency_summary(latencies),
-        "warm_1_thread": _latency_summary(one_thread),
-        "evidence_at_1": sum(hits) / len(hits) if hits else None,
-        "evidence_n": len(hits),
-        "top1_chars_mean": statistics.fmean(lengths) if lengths else None,
-        "peak_rss_mib": peak_rss_self(),
-    }
 
 
 # ----------------------------------------------------------------------- sections
@@ -387,7 +186,7 @@ class Bench:
                 except Exception:
                     time.sleep(0.2)
             ready = time.perf_counter() - start
-            rss = _vm_hwm_mib(proc.pid)
+            rss = vm_hwm_mib(proc.pid)
         finally:
             proc.terminate()
             try:
@@ -427,17 +226,6 @@ def _cold_summary(runs: list[Run]) -> dict[str, Any]:
     }
 
 
-def _vm_hwm_mib(pid: int) -> float | None:
-    """Peak RSS so far of a running process, from /proc (None where unavailable)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
 def _app_log_times(log: Path, started_at: float) -> dict[str, float | None]:
     """Seconds from process start to the app's "loaded" and "Ready:" log lines."""
     found: dict[str, float | None] = {"log_loaded_s": None, "log_ready_s": None}
@@ -451,187 +239,6 @@ def _app_log_times(log: Path, started_at: float) -> dict[str, float | None]:
                 continue
             found[key] = stamp - started_at
     return found
-
-
-# ----------------------------------------------------------------------- reporting
-
-FORMATS: dict[str, Callable[[float], str]] = {
-    "s": lambda v: f"{v:.2f} s",
-    "ms": lambda v: f"{v:.1f} ms",
-    "MiB": lambda v: f"{v:.0f} MiB",
-    "x": lambda v: f"{v:.2f}",
-    "n": lambda v: f"{v:.0f}",
-}
-# (metric, format, assistant value, plain value): dotted paths into the results
-ROWS = [
-    ("cold start to exit, wall (median of {repeat})", "s", "cold.ours.wall_s", "cold.plain.wall_s"),
-    ("cold start to printed answer", "s", "cold.ours.first_output_s", "cold.plain.first_output_s"),
-    ("cold start, peak RSS", "MiB", "cold.ours.rss_mib", "cold.plain.rss_mib"),
-    ("warm p50 (ask vs retrieve, n={n_warm})", "ms", "ours.warm.p50_ms", "plain.warm.p50_ms"),
-    ("warm p95", "ms", "ours.warm.p95_ms", "plain.warm.p95_ms"),
-    ("warm p50, plain on 1 torch thread", "ms", "ours.warm.p50_ms", "plain.warm_1_thread.p50_ms"),
-    ("warm p95, plain on 1 torch thread", "ms", "ours.warm.p95_ms", "plain.warm_1_thread.p95_ms"),
-    ("warm process, peak RSS", "MiB", "ours.peak_rss_mib", "plain.peak_rss_mib"),
-    ("index build from scratch (process)", "s", "builds.ours.wall_s", "builds.plain.wall_s"),
-    ("index build, peak RSS", "MiB", "builds.ours.rss_mib", "builds.plain.rss_mib"),
-    ("start-up, unchanged corpus (`assistant index`)", "s", "startup.wall_s", None),
-    ("start-up: the same imports only (process)", "s", "startup.imports_wall_s", None),
-    ("start-up over imports", "s", "startup.over_imports_s", None),
-    ("open_index in-process, unchanged corpus, first", "ms", "ours.open_index_first_ms", None),
-    ("open_index in-process, again", "ms", "ours.open_index_again_ms", None),
-    ("web app: start to first /ask answer", "s", "web_app.ready_s", None),
-    ("web app: peak RSS after first answer", "MiB", "web_app.rss_mib", None),
-    ("eval suite, whole process ({n_cases} cases)", "s", "eval_suite.wall_s", None),
-    ("eval suite, sum of per-case latencies", "s", "eval_suite.cases_s_total", None),
-    (
-        "evidence@1 (n={n_evidence} answerable single-turn)",
-        "x",
-        "ours.evidence_at_1",
-        "plain.evidence_at_1",
-    ),
-    ("top-1 text length (mean characters)", "n", "ours.top1_chars_mean", "plain.top1_chars_mean"),
-]
-
-
-def _get(results: dict[str, Any], path: str | None) -> Any:
-    """``results`` at a dotted path; a leading "ours"/"plain" means that worker's results."""
-    if path is None:
-        return None
-    first, *rest = path.split(".")
-    node: Any = results.get({"ours": "worker_ours", "plain": "worker_plain"}.get(first, first))
-    for key in rest:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
-
-
-def _fmt(value: Any, unit: str) -> str:
-    return "-" if value is None else FORMATS[unit](value)
-
-
-def table(r: dict[str, Any], repeat: int) -> list[tuple[str, str, str, str]]:
-    """Rows of (metric, assistant, plain pipeline, assistant/plain)."""
-    counts = {
-        "repeat": repeat,
-        "n_warm": _get(r, "ours.warm.n"),
-        "n_evidence": _get(r, "ours.evidence_n"),
-        "n_cases": _get(r, "eval_suite.n_cases"),
-    }
-    rows = []
-    for label, unit, ours_path, plain_path in ROWS:
-        a, b = _get(r, ours_path), _get(r, plain_path)
-        ratio = f"{a / b:.2f}" if a is not None and b else "-"
-        rows.append((label.format(**counts), _fmt(a, unit), _fmt(b, unit), ratio))
-    return rows
-
-
-def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """Issue 6's targets as (target, measured, met); met is None when not measured."""
-    cold, rss = _get(r, "cold.ours.wall_s"), _get(r, "cold.ours.rss_mib")
-    plain_cold, p50 = _get(r, "cold.plain.wall_s"), _get(r, "ours.warm.p50_ms")
-    speedup = plain_cold / cold if cold and plain_cold else None
-    plain_p50s = [_get(r, f"plain.{k}.p50_ms") for k in ("warm", "warm_1_thread")]
-    plain_best = min((v for v in plain_p50s if v), default=None)
-    warm = p50 / plain_best if p50 and plain_best else None
-    over, reused = _get(r, "startup.over_imports_s"), _get(r, "startup.reused_without_embedding")
-    torch_free = _get(r, "ours.heavy_modules_after_open") == []
-    app, suite = _get(r, "web_app.ready_s"), _get(r, "eval_suite.wall_s")
-
-    def met(value: float | None, ok: Callable[[float], bool]) -> bool | None:
-        return None if value is None else ok(value)
-
-    return [
-        ("cold `assistant ask` <= 2.5 s wall", _fmt(cold, "s"), met(cold, lambda v: v <= 2.5)),
-        ("cold `assistant ask` <= 400 MB peak RSS", _fmt(rss, "MiB"), met(rss, lambda v: v <= 400)),
-        (
-            "cold `assistant ask` >= 3x faster than the plain cold start",
-            "-" if speedup is None else f"{speedup:.1f}x faster",
-            met(speedup, lambda v: v >= 3),
-        ),
-        (
-            "warm ask p50 / plain's best retrieve p50 <= 1.0",
-            _fmt(warm, "x"),
-            met(warm, lambda v: v <= 1),
-        ),
-        (
-            "unchanged corpus: no embedding, < 0.5 s over imports",
-            f"{_fmt(over, 's')} over imports; store reused: {reused}; torch-free: {torch_free}",
-            met(over, lambda v: bool(v < 0.5 and reused and torch_free)),
-        ),
-        ("web app ready < 8 s", _fmt(app, "s"), met(app, lambda v: v < 8)),
-        (
-            "eval suite < 10 s (the runner's process wall)",
-            _fmt(suite, "s"),
-            met(suite, lambda v: v < 10),
-        ),
-    ]
-
-
-def _notes(r: dict[str, Any], meta: dict[str, Any]) -> list[str]:
-    """Where the time goes, from the in-process breakdowns and the app's log."""
-    notes = []
-    if (ow := r.get("worker_ours")) is not None:
-        notes.append(
-            f"assistant: imports {_fmt(ow['imports_ms'], 'ms')}, open_index "
-            f"{_fmt(ow['open_index_first_ms'], 'ms')} ({ow['passages']} passages), first ask "
-            f"{_fmt(ow['first_ask_ms'], 'ms')}; torch loaded by ask: {ow['torch_loaded_by_ask']}; "
-            f"ask errors: {ow['errors']}"
-        )
-    if (pw := r.get("worker_plain")) is not None:
-        notes.append(
-            f"plain: imports {_fmt(pw['imports_ms'], 'ms')}, model + store load "
-            f"{_fmt(pw['load_ms'], 'ms')}, first retrieve {_fmt(pw['first_retrieve_ms'], 'ms')} "
-            f"(torch threads: {pw['torch_threads']}); "
-            f"{_get(r, 'builds.plain_chunks')} chunks from the default SentenceSplitter"
-        )
-    for run in (r.get("web_app") or {}).get("runs", [])[:1]:
-        notes.append(
-            f"web app (first run): index and model loaded at {_fmt(run['log_loaded_s'], 's')}, "
-            f"'Ready' logged at {_fmt(run['log_ready_s'], 's')}, first /ask answer at "
-            f"{_fmt(run['ready_s'], 's')}"
-        )
-    if (suite := r.get("eval_suite")) is not None:
-        notes.append(
-            f"eval suite: cold first call {_fmt(suite['cold_first_call_ms'], 'ms')}, exit code "
-            f"{suite['returncode']} (its thresholds), its citation@1 "
-            f"{_fmt(suite['citation_at_1'], 'x')}"
-        )
-    others = meta["other_cpus_by_section"]
-    if any(v > 0.2 for v in others.values()):
-        shares = ", ".join(f"{k} {v:.1f}" for k, v in others.items())
-        notes.append(
-            f"other programs were using the {meta['cpus']} CPUs (CPUs taken, by section: "
-            f"{shares}); timings are inflated, torch's default thread pool most of all"
-        )
-    return notes
-
-
-def markdown(r: dict[str, Any], meta: dict[str, Any], errors: dict[str, str]) -> str:
-    """The whole report: table, targets, where the time goes, crashed sections."""
-    lines = [
-        "# Benchmark: assistant vs a plain llama-index pipeline",
-        "",
-        f"{meta['started']} · {meta['cpus']} CPUs (load {meta['load_before']:.1f} at start) · "
-        f"Python {meta['python']} · "
-        f"repeat {meta['repeat']} (medians) · {meta['seconds']:.0f} s in all",
-        "",
-        "| metric | assistant | plain pipeline | ratio |",
-        "|---|---:|---:|---:|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table(r, meta["repeat"])),
-        "",
-        "## Targets (issue 6)",
-        "",
-        *(
-            f"- {'n/a ' if ok is None else 'PASS' if ok else 'FAIL'} {t}: {v}"
-            for t, v, ok in targets(r)
-        ),
-        "",
-        "## Where the time goes",
-        "",
-        *(f"- {n}" for n in _notes(r, meta)),
-    ]
-    if errors:
-        lines += ["", "## Crashed sections", "", *(f"- {k}: {v}" for k, v in errors.items())]
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------- main
@@ -689,16 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     report = markdown(bench.results, meta, bench.errors)
     print(report)
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    data = {
-        "meta": meta,
-        "results": bench.results,
-        "targets": [{"target": t, "measured": v, "met": ok} for t, v, ok in targets(bench.results)],
-        "errors": bench.errors,
-    }
-    (args.report_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
-    (args.report_dir / "bench.md").write_text(report)
-    print(f"reports: {args.report_dir / 'bench.json'}, {args.report_dir / 'bench.md'}")
+    json_path, md_path = write_reports(args.report_dir, report, meta, bench.results, bench.errors)
+    print(f"reports: {json_path}, {md_path}")
     return 1 if bench.errors else 0
 
 
