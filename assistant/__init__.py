@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.engine import ask, build_index
 from assistant.errors import (
     AssistantError,
+    ConfigError,
     CorpusError,
     IndexStoreError,
     ModelError,
@@ -25,6 +26,7 @@ __all__ = [
     "Answer",
     "AssistantError",
     "Citation",
+    "ConfigError",
     "CorpusError",
     "IndexStoreError",
     "ModelError",

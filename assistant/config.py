@@ -6,12 +6,13 @@ every stage receives the settings it needs explicitly.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError
+from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,23 @@ class Settings:
             values[f.name] = _convert(f.name, raw, cls.__dataclass_fields__[f.name].default)
         return replace(cls(**values), **overrides)
 
+    def __post_init__(self) -> None:
+        limits = {
+            "window": self.window >= 0,
+            "top_k": self.top_k >= 1,
+            "rrf_k": self.rrf_k >= 1,
+            "citations": self.citations >= 1,
+            "max_question_chars": self.max_question_chars >= 1,
+            "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
+        }
+        bad = [name for name, ok in limits.items() if not ok]
+        if bad:
+            shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise ConfigError(
+                f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/"
+                "max_question_chars >= 1, min_evidence in [0, 1]; fix the ASSISTANT_* variable"
+            )
+
 
 def _convert(name: str, raw: str, default: Any) -> Any:
     try:
@@ -58,7 +76,7 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, float):
             return float(raw)
     except ValueError:
-        raise AssistantError(
+        raise ConfigError(
             f"ASSISTANT_{name.upper()}={raw!r} is not a valid {type(default).__name__}; "
             "fix or unset it"
         ) from None

@@ -62,11 +62,15 @@ def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer]:
 def build_index(
     settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False
 ) -> IndexData:
-    """Build (or reuse) the index for the corpus; ``rebuild`` forces a fresh build."""
+    """Build (or reuse) the index for the corpus; ``rebuild`` forces a fresh build.
+
+    Unlike ``ask``, an unreadable corpus file raises ``CorpusError`` here even when an
+    older index exists: an explicit build must not report success on a broken corpus.
+    """
     from assistant.index import open_index
 
     settings = settings or Settings.from_env()
-    data = open_index(settings, rebuild=rebuild, progress=progress)
+    data = open_index(settings, rebuild=rebuild, strict=True, progress=progress)
     with _lock:
         _engines.pop(settings, None)
     return data

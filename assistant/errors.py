@@ -14,6 +14,10 @@ class AssistantError(Exception):
     """Root of every error this package raises on purpose."""
 
 
+class ConfigError(AssistantError, ValueError):
+    """A setting has an unusable value."""
+
+
 class QuestionError(AssistantError, ValueError):
     """The question or the chat history can't be used as given."""
 

@@ -14,11 +14,13 @@ without embedding anything. Non-goals: incremental updates, multi-tenant stores.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ FORMAT = 2
 QUERY_ENCODER = "query-encoder.onnx"  # the embedding model exported for torch-free queries
 COLLECTIONS = ("context", "sentence")  # what each vector embeds: the window, or the sentence
 _clients: dict[str, Any] = {}
+_copies: dict[str, str] = {}  # store's chroma folder -> this process's private copy
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,20 @@ def embedding_text(p: Passage) -> str:
     return f"{p.section}. {p.context}" if p.section and p.kind == "sentence" else p.context
 
 
-def open_index(settings: Settings, *, rebuild: bool = False, progress: bool = False) -> IndexData:
+def open_index(
+    settings: Settings, *, rebuild: bool = False, strict: bool = False, progress: bool = False
+) -> IndexData:
     """The index for the current corpus: reused when its fingerprint matches, else (re)built.
 
     When the corpus can't be read but a previous index exists, that index is used and
-    the problem is logged; without one the ``CorpusError`` propagates.
+    the problem is logged, so answering goes on; with ``strict`` (an explicit build), or
+    without a previous index, the ``CorpusError`` propagates.
     """
     try:
         docs, passages = load_passages(settings.corpus_dir, settings.window)
     except CorpusError as exc:
         current = _read_current(settings.index_dir)
-        if rebuild or current is None:
+        if rebuild or strict or current is None:
             raise
         log.warning("%s; answering from the previous index", exc)
         return _load_store(settings, current["store"], current["fingerprint"])
@@ -131,7 +137,7 @@ def _build_locked(
         lock.release()
 
 
-def _client(settings: Settings, store: str) -> Any:
+def _client(settings: Settings, store: str, *, read_only: bool = False) -> Any:
     """The Chroma client holding ``store``'s vectors: local files, or a Chroma server."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -161,9 +167,25 @@ def _client(settings: Settings, store: str) -> Any:
             _clients[key] = client
         return _clients[key]
     key = str(settings.index_dir / store / "chroma")
+    if read_only:
+        # Chroma rewrites its files whenever a client opens them; readers open a private
+        # copy so that answering never changes index/ (and works when it is read-only).
+        key = _private_copy(Path(key))
     if key not in _clients:
         _clients[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
     return _clients[key]
+
+
+def _private_copy(store_chroma: Path) -> str:
+    """A per-process temporary copy of a finished store's Chroma folder (removed at exit)."""
+    if str(store_chroma) not in _copies:
+        if not store_chroma.is_dir():
+            raise IndexStoreError(f"{store_chroma} is missing")
+        target = Path(tempfile.mkdtemp(prefix="assistant-chroma-")) / "chroma"
+        atexit.register(shutil.rmtree, target.parent, ignore_errors=True)
+        shutil.copytree(store_chroma, target)
+        _copies[str(store_chroma)] = str(target)
+    return _copies[str(store_chroma)]
 
 
 def _collection_name(settings: Settings, store: str, name: str) -> str:
@@ -240,7 +262,7 @@ def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
         if manifest.get("fingerprint") != fp or manifest.get("format") != FORMAT:
             raise IndexStoreError(f"{path} belongs to another corpus or format")
         passages = [Passage(**p) for p in manifest["passages"]]
-        client = _client(settings, store)
+        client = _client(settings, store, read_only=True)
         vectors = {}
         ids = [p.id for p in passages]
         for name in COLLECTIONS:

@@ -17,6 +17,7 @@ from assistant.errors import QuestionError
 from assistant.text import STOPWORDS, Vocabulary, tokens
 
 Turn = tuple[str, str]  # (role, content)
+MAX_TURNS = 20  # history kept for resolving follow-ups
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
@@ -121,7 +122,8 @@ def validate_history(history: Any) -> list[Turn]:
         if content is None:
             raise QuestionError(f"history[{i}]['content'] must be text")
         turns.append((message["role"], content[:4000]))
-    return turns
+    # Follow-ups resolve against recent turns only; older ones can't change the reading.
+    return turns[-MAX_TURNS:]
 
 
 def _content_text(content: Any) -> str | None:

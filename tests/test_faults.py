@@ -210,12 +210,6 @@ def bad_corpus(request: pytest.FixtureRequest, fresh_copy: Settings) -> Any:
         bad.chmod(0o644)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build_index() without rebuild=True logs a warning and returns the previous "
-    "index when a corpus file is broken (open_index's fallback), so `assistant index` "
-    "reports 'index ready' with exit 0; only rebuild=True raises CorpusError",
-)
 def test_build_index__bad_corpus_file_raises_corpus_error_naming_it(bad_corpus: Any) -> None:
     settings, name = bad_corpus
     before, current = corpus_state(settings), _current(settings)

@@ -74,12 +74,7 @@ QUESTIONS: dict[str, tuple[str, Any, str]] = {
     ),
 }
 # Inputs the library can't take yet (each is reported; strict, so a fix shows up).
-KNOWN_FAILURES = {
-    "history-2000-follow-ups": "question.rewrite recurses once per earlier follow-up turn, so "
-    "a history of 2,000 follow-ups raises RecursionError (the web API: Gradio's generic "
-    "'upstream Gradio app has raised an exception' and a traceback in the server log) "
-    "instead of an answer or a QuestionError",
-}
+KNOWN_FAILURES: dict[str, str] = {}  # input key -> why it fails (strict xfail)
 
 
 def cases(keys: list[str]) -> list[Any]:
@@ -274,13 +269,6 @@ def test_cli__bad_input_answers_or_exits_with_one_clean_line(
     assert done.stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every fresh process that opens the index rewrites the Chroma store "
-    "(chroma.sqlite3 and the HNSW data_level0.bin/length.bin/header.bin get new mtimes and "
-    "new bytes), even for a plain question; assistant/index.py opens a read-write "
-    "PersistentClient for reading",
-)
 def test_cli__bad_input_changes_nothing_on_disk(cli_runs: dict[str, Any]) -> None:
     assert cli_runs["after"] == cli_runs["before"]
 
