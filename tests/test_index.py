@@ -75,9 +75,7 @@ def model() -> Embedder:
 def built(model: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A corpus with its index, built once; copy it with ``fresh_copy``."""
     root = tmp_path_factory.mktemp("built")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "acme.txt").write_text(NOTES, encoding="utf-8")
-    open_index(_settings(root))
+    open_index(_new_corpus(root))
     return root
 
 
@@ -88,12 +86,17 @@ def fresh_copy(built: Path, tmp_path: Path) -> Iterator[Settings]:
     yield _settings(tmp_path)
 
 
+def _new_corpus(root: Path) -> Settings:
+    """Settings for a fresh corpus folder holding the notes, with no index yet."""
+    (root / "corpus").mkdir()
+    (root / "corpus" / "acme.txt").write_text(NOTES, encoding="utf-8")
+    return _settings(root)
+
+
 def test_open_index__first_build_embeds_and_stores_every_passage(
     model: Embedder, tmp_path: Path, encode_spy: EncodeSpy
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "acme.txt").write_text(NOTES, encoding="utf-8")
-    settings = _settings(tmp_path)
+    settings = _new_corpus(tmp_path)
 
     data = open_index(settings)
 
@@ -108,9 +111,7 @@ def test_open_index__first_build_embeds_and_stores_every_passage(
 def test_open_index__unchanged_corpus_reuses_the_store_without_embedding(
     model: Embedder, tmp_path: Path, encode_spy: EncodeSpy
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "acme.txt").write_text(NOTES, encoding="utf-8")
-    settings = _settings(tmp_path)
+    settings = _new_corpus(tmp_path)
     first = open_index(settings)
     assert encode_spy.calls > 0
     encode_spy.calls = encode_spy.texts = 0
