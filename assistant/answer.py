@@ -33,7 +33,9 @@ class Answerer(Ranker):
             reason = "no passage holds an answer of the kind asked for"
         elif not best.constraints_ok:
             reason = "no passage matches every detail the question names"
-        elif best.support < settings.min_evidence or best.hit.dense < 0.2:
+        elif best.hit.passage.kind != "heading" and (
+            best.support < settings.min_evidence or best.hit.dense < 0.2
+        ):
             reason = "the closest passages share too little with the question"
         if reason or best is None:
             return _abstain(question, query, ranked, hits, settings, reason or "")

@@ -38,11 +38,15 @@ _CHANGE = re.compile(
 )
 # Nouns that name the kind of answer, not what it is about ("In which year ...").
 _TYPE_WORDS = frozenset(
-    tokens("year month date day time period percentage percent number amount name kind type")
+    tokens(
+        "year month date day time period percentage percent number amount name kind type "
+        "title headline heading section article document story text"
+    )
 )
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
@@ -283,7 +287,9 @@ class Ranker:
         """Score the best retrieved sentences for the expected answer type, best first."""
         weights = self._weights(query)
         total = sum(weights.values()) or 1.0
-        top = [h for h in hits if h.passage.kind == "sentence"][:15]
+        # Headings answer only questions about them ("In the headline, ...").
+        kinds = {"sentence", "heading"} if _ABOUT_HEADINGS.search(question) else {"sentence"}
+        top = [h for h in hits if h.passage.kind in kinds][:15]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []
         for rank, h in enumerate(top):
@@ -308,6 +314,8 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if p.kind == "heading":
+                score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
             if not ok:
