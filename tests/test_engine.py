@@ -278,3 +278,11 @@ def test_ask__names_a_person_who_opens_a_sentence_in_full(acme: Settings) -> Non
 
 def test_ask__pairs_respectively_values_with_two_separate_years(acme: Settings) -> None:
     assert ask("How much did Acme Motors lose in 2023?", settings=acme).answer == "2.1 billion yuan"
+
+
+def test_ask__a_question_about_the_title_is_answered_from_the_heading(settings: Settings) -> None:
+    answer = ask("What is the title of the article?", settings=settings)
+    title = (ROOT / "corpus" / "seres-huawei-aito.txt").read_text(encoding="utf-8").split("\n")[0]
+    assert not answer.abstained
+    assert answer.answer == title
+    assert answer.citations[0].start == 0
