@@ -74,7 +74,8 @@ _DATE = re.compile(
     r"(?![\w])"
 )
 _DURATION = re.compile(
-    rf"(?:(?:{_MODIFIER}|in)\s+)?(?:{_NUM}|a|an|one|two|three|four|five|six|seven|eight|nine|"
+    rf"(?:(?:{_MODIFIER}|in|the next|the past|the last|over the next)\s+)?"
+    rf"(?:(?:{_NUM})(?:\s*-\s*(?:{_NUM}))?|a|an|one|two|three|four|five|six|seven|eight|nine|"
     r"ten|several|a few)\s+(?:consecutive\s+)?(?:trading\s+)?(?:years?|months?|weeks?|days?|"
     r"hours?|quarters?)\b"
 )

@@ -46,6 +46,7 @@ _TYPE_WORDS = frozenset(
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 QUOTE_ASK = re.compile(
@@ -127,6 +128,8 @@ class Ranker:
             found = extract.percents(text)
         elif kind == "date":
             found = extract.dates(text)
+            if _PERIOD.search(question):  # "Over what period ...?" may be a span of time
+                found += extract.durations(text)
         elif kind == "duration":
             found = extract.durations(text) or extract.dates(text)
         elif kind == "list":
@@ -150,12 +153,16 @@ class Ranker:
             found = [s for s in found if s.kind != "percent" or "%" in question]
         q = question.lower()
         q_tokens = set(tokens(question))
-        return [
+        kept = [
             s
             for s in found
             if s.text.lower() not in q
             and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
         ]
+        if not kept and kind == "name":
+            # "For what will the brands compete?" names nothing new: a list may be the answer.
+            kept = phrases.enumerations(text)
+        return kept
 
     def _pick_span(
         self, p: Passage, query: Query, kind: str, question: str

@@ -190,7 +190,11 @@ class Vocabulary:
             elif swapped := _transposition(lw, self.words, self.stems):
                 close = [swapped]
             else:
-                close = difflib.get_close_matches(lw, self._sorted, n=1, cutoff=0.82)
+                close = [
+                    c
+                    for c in difflib.get_close_matches(lw, self._sorted, n=3, cutoff=0.82)
+                    if abs(len(c) - len(lw)) <= 1  # "found" is not a typo of "founder"
+                ][:1]
             if not close:
                 return w
             return close[0].capitalize() if w[0].isupper() else close[0]
