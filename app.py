@@ -22,23 +22,27 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
-from assistant import AssistantError, QuestionError, Settings, ask
+from assistant import Answer, AssistantError, QuestionError, Settings, ask, ask_stream
 from sources_view import (
     document_title,
     esc,
     render_sources,
     reply_markdown,
     user_markdown,
+    verification_note,
 )
 
 log = logging.getLogger("app")
 
 EXAMPLES_FILE = "examples.json"  # {"examples": [...]} beside the documents in the corpus folder
 WARM_UP_QUESTION = "What is this document about?"
+QUOTED = "Quoted from the document"
+GENERATED = "Written by the local LLM, then checked"
 STREAM_WORDS = 3  # words per streamed chunk
 STREAM_DELAY = 0.03  # seconds between chunks: fast, but visibly streaming
 SOURCES_PLACEHOLDER = (
@@ -120,10 +124,18 @@ def _preview(question: str, limit: int = 300) -> str:
 
 
 def make_respond(settings: Settings):
-    """The chat handler: streams the reply, then fills the sources panel."""
+    """The chat handler: streams the reply, then fills the sources panel.
+
+    With an LLM configured and the generated style chosen, the LLM's tokens stream in
+    as written; when it finishes, the checked reply replaces them, with a line saying
+    whether it passed.
+    """
 
     def respond(
-        message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]]
+        message: str,
+        chat: list[dict[str, Any]],
+        turns: list[dict[str, str]],
+        style: str = QUOTED,
     ) -> Iterator[tuple[Any, ...]]:
         message = message or ""
         if not message.strip():
@@ -131,8 +143,22 @@ def make_respond(settings: Settings):
             return
         chat = [*chat, {"role": "user", "content": user_markdown(_preview(message))}]
         yield "", [*chat, {"role": "assistant", "content": "…"}], turns, gr.skip()
+        run = settings if style == GENERATED else replace(settings, llm=None)
+        answer: Answer | None = None
+        draft = ""
         try:
-            answer = ask(message, history=turns, settings=settings)
+            for item in ask_stream(message, history=turns, settings=run):
+                if isinstance(item, Answer):
+                    answer = item
+                    continue
+                draft += item
+                bubble = f"{user_markdown(draft)} ▌"
+                yield (
+                    gr.skip(),
+                    [*chat, {"role": "assistant", "content": bubble}],
+                    gr.skip(),
+                    gr.skip(),
+                )
         except QuestionError as exc:
             # keep the question in the box so it can be shortened or fixed
             reply = f"⚠️ {user_markdown(str(exc))}"
@@ -147,15 +173,21 @@ def make_respond(settings: Settings):
             reply = "⚠️ Something went wrong answering that; the details are in the server log."
             yield message, [*chat, {"role": "assistant", "content": reply}], turns, gr.skip()
             return
+        if answer is None:  # pragma: no cover - ask_stream always ends with the Answer
+            return
         reply = reply_markdown(answer.text)
-        for partial in _chunks(reply):
-            yield (
-                gr.skip(),
-                [*chat, {"role": "assistant", "content": partial}],
-                gr.skip(),
-                gr.skip(),
-            )
-            time.sleep(STREAM_DELAY)
+        note = verification_note(answer)
+        if note:
+            reply = f"{reply}\n\n{note}"
+        if not draft:  # nothing streamed from an LLM: stream the quoted reply
+            for partial in _chunks(reply):
+                yield (
+                    gr.skip(),
+                    [*chat, {"role": "assistant", "content": partial}],
+                    gr.skip(),
+                    gr.skip(),
+                )
+                time.sleep(STREAM_DELAY)
         turns = [
             *turns,
             {"role": "user", "content": message},
@@ -178,7 +210,8 @@ def make_api(settings: Settings):
             history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...].
         Returns:
             {"answer", "text", "abstained", "citations": [{"n", "text", "source", "start",
-            "end", "section", "score"}], "question", "answer_type", "query"}
+            "end", "section", "score"}], "question", "answer_type", "query",
+            "mode", "verified", "generated", "dropped": [{"sentence", "reason"}]}
         """
         try:
             return ask(question, history=history or None, settings=settings).to_dict()
@@ -244,6 +277,20 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     inputs=[msg],
                     label="Examples",
                 )
+                with gr.Accordion("Settings", open=False):
+                    style = gr.Radio(
+                        [QUOTED, GENERATED],
+                        value=GENERATED if settings.llm else QUOTED,
+                        label="Answer style",
+                        info=(
+                            f"LLM: {settings.llm}. Generated sentences that the cited passages "
+                            "do not back are dropped."
+                            if settings.llm
+                            else "Set ASSISTANT_LLM (see README) to enable generated answers."
+                        ),
+                        interactive=bool(settings.llm),
+                        elem_id="answer-style",
+                    )
             with gr.Column(scale=2, elem_classes=["sources-panel"]):
                 sources = gr.HTML(
                     SOURCES_PLACEHOLDER,
@@ -255,7 +302,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         respond = make_respond(settings)
         io = {
             "fn": respond,
-            "inputs": [msg, chatbot, turns],
+            "inputs": [msg, chatbot, turns, style],
             "outputs": [msg, chatbot, turns, sources],
             "api_visibility": "private",
         }
@@ -276,11 +323,20 @@ def main() -> None:
     log.info("Loading the index and the model from %s ...", settings.index_dir)
     started = time.perf_counter()
     try:
-        ask(WARM_UP_QUESTION, settings=settings)  # the index and model load once, here
+        # the index and model load once, here; the LLM (if any) is loaded just below
+        ask(WARM_UP_QUESTION, settings=replace(settings, llm=None))
     except AssistantError as exc:
         log.error("%s", exc)
         raise SystemExit(1) from None
     log.info("Index and model loaded in %.1f s", time.perf_counter() - started)
+    if settings.llm:
+        from assistant.llm import load_backend
+
+        try:
+            load_backend(settings)
+            log.info("LLM %s ready", settings.llm)
+        except AssistantError as exc:  # the quoted answers still work: say so, go on
+            log.error("LLM unavailable, generated answers will fail: %s", exc)
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=2, max_size=32)
     demo.launch(

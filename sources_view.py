@@ -42,6 +42,24 @@ def reply_markdown(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
+def verification_note(answer: Answer) -> str:
+    """One Markdown line on a generated reply's check; "" when no LLM wrote anything.
+
+    Example: a verified reply with one sentence dropped ->
+    "✅ *Generated, and every sentence checked against the passages it cites (1 dropped).*"
+    """
+    if answer.mode == "generated":
+        dropped = f" ({len(answer.dropped)} dropped)" if answer.dropped else ""
+        return f"✅ *Generated, and every sentence checked against the passages it cites{dropped}.*"
+    if answer.generated:
+        why = answer.dropped[0].reason if answer.dropped else "nothing to check"
+        return (
+            f"⚠️ *The generated reply failed the check ({user_markdown(why)}); "
+            "showing the answer quoted from the document instead.*"
+        )
+    return ""
+
+
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
 

@@ -11,7 +11,7 @@ chromadb, gradio); they load on the first ``ask`` or ``build_index``.
 from __future__ import annotations
 
 from assistant.config import Settings
-from assistant.engine import ask, build_index
+from assistant.engine import ask, ask_stream, build_index
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -20,7 +20,7 @@ from assistant.errors import (
     ModelError,
     QuestionError,
 )
-from assistant.types import Answer, Citation, Passage
+from assistant.types import Answer, Citation, Dropped, Passage
 
 __all__ = [
     "Answer",
@@ -28,11 +28,13 @@ __all__ = [
     "Citation",
     "ConfigError",
     "CorpusError",
+    "Dropped",
     "IndexStoreError",
     "ModelError",
     "Passage",
     "QuestionError",
     "Settings",
     "ask",
+    "ask_stream",
     "build_index",
 ]

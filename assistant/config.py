@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,12 @@ class Settings:
     citations: int = 3  # citations returned with an answer
     max_question_chars: int = 1000
     min_evidence: float = 0.30  # below this support score the assistant abstains
+    # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
+    llm: str | None = None
+    llm_url: str | None = None  # server of ollama/openai; from OLLAMA_HOST / OPENAI_BASE_URL
+    llm_api_key: str | None = field(default=None, repr=False)  # openai; from OPENAI_API_KEY
+    llm_max_tokens: int = 160
+    llm_timeout: float = 120.0  # seconds to wait for a server's reply
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -45,6 +51,12 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.name, raw, cls.__dataclass_fields__[f.name].default)
+        backend = str(overrides.get("llm", values.get("llm")) or "").partition(":")[0]
+        server = {"openai": "OPENAI_BASE_URL", "ollama": "OLLAMA_HOST"}.get(backend)
+        if server and env.get(server) and "llm_url" not in values:
+            values["llm_url"] = env[server]
+        if backend == "openai" and env.get("OPENAI_API_KEY") and "llm_api_key" not in values:
+            values["llm_api_key"] = env["OPENAI_API_KEY"]
         return replace(cls(**values), **overrides)
 
     def __post_init__(self) -> None:
@@ -55,14 +67,21 @@ class Settings:
             "citations": self.citations >= 1,
             "max_question_chars": self.max_question_chars >= 1,
             "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
+            "llm_max_tokens": self.llm_max_tokens >= 1,
+            "llm_timeout": math.isfinite(self.llm_timeout) and self.llm_timeout > 0,
         }
         bad = [name for name, ok in limits.items() if not ok]
         if bad:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ConfigError(
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/"
-                "max_question_chars >= 1, min_evidence in [0, 1]; fix the ASSISTANT_* variable"
+                "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0; "
+                "fix the ASSISTANT_* variable"
             )
+        if self.llm:
+            from assistant.llm import parse_backend
+
+            parse_backend(self.llm)  # a malformed ASSISTANT_LLM fails here, before any work
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:

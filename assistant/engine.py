@@ -1,12 +1,16 @@
-"""``ask`` and ``build_index``: the one engine behind the CLI, the web chat and the evals.
+"""``ask``, ``ask_stream`` and ``build_index``: the one engine behind the CLI, the web
+chat and the evals.
 
 Loads the index, the model and the retriever once per ``Settings`` and reuses them.
-Flow: validate -> rewrite with history -> correct spelling -> retrieve -> answer.
+Flow: validate -> rewrite with history -> correct spelling -> retrieve -> answer
+(-> with ``settings.llm``: generate and verify).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
@@ -30,9 +34,39 @@ def ask(
     """Answer ``question`` from the corpus, using ``history`` for follow-ups.
 
     Example: ask("How much did the company lose in 2022?").answer -> "3.8 billion yuan"
-    Raises ``QuestionError`` for an empty/overlong question or malformed history.
+    Raises ``QuestionError`` for an empty/overlong question or malformed history, and,
+    with ``settings.llm`` set, ``ModelError`` when that backend cannot be used.
     """
     settings = settings or Settings.from_env()
+    if settings.llm:
+        for item in ask_stream(question, history, settings):
+            if isinstance(item, Answer):
+                return item
+    return _extractive(question, history, settings)
+
+
+def ask_stream(
+    question: str,
+    history: list[dict[str, Any]] | None = None,
+    settings: Settings | None = None,
+) -> Iterator[str | Answer]:
+    """Like ``ask``, but yields the LLM's reply as it is written, then the ``Answer``.
+
+    Without ``settings.llm`` (or when the document does not answer) it yields just the
+    ``Answer``. The streamed tokens are unchecked; the final ``Answer`` keeps only the
+    sentences its citations support (``mode``, ``verified``, ``dropped``).
+    """
+    settings = settings or Settings.from_env()
+    extractive = _extractive(question, history, settings)
+    if not settings.llm:
+        yield extractive
+        return
+    from assistant.generate import stream_generated
+
+    yield from stream_generated(extractive.question, extractive, settings)
+
+
+def _extractive(question: str, history: list[dict[str, Any]] | None, settings: Settings) -> Answer:
     text = validate_question(question, settings.max_question_chars)
     turns = validate_history(history)
     retriever, answerer = engine_for(settings)
@@ -43,6 +77,7 @@ def ask(
 
 def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer]:
     """The cached retriever and answerer for ``settings``, building the index if needed."""
+    settings = _without_llm(settings)  # one retriever whatever the LLM settings
     with _lock:
         if settings not in _engines:
             from assistant.answer import Answerer
@@ -72,5 +107,17 @@ def build_index(
     settings = settings or Settings.from_env()
     data = open_index(settings, rebuild=rebuild, strict=True, progress=progress)
     with _lock:
-        _engines.pop(settings, None)
+        _engines.pop(_without_llm(settings), None)
     return data
+
+
+def _without_llm(settings: Settings) -> Settings:
+    default = Settings()
+    return replace(
+        settings,
+        llm=None,
+        llm_url=None,
+        llm_api_key=None,
+        llm_max_tokens=default.llm_max_tokens,
+        llm_timeout=default.llm_timeout,
+    )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 PassageKind = Literal["sentence", "heading", "caption"]
+AnswerMode = Literal["extractive", "generated"]
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,25 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A generated sentence that failed verification, and why."""
+
+    sentence: str
+    reason: str  # "cites no passage" | "2 billion, Tesla not in [1]" | ...
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``ask`` returns.
 
     ``answer`` is the short span ("" when abstained); ``text`` is the markdown
     reply with ``[n]`` markers pointing at ``citations`` (best first).
+
+    ``mode`` says who wrote ``text``: "extractive" (quoted from the document) or
+    "generated" (a local LLM, kept only where ``verified``). With an LLM configured,
+    ``generated`` holds its raw reply and ``dropped`` the sentences that failed the
+    check against the cited passages; when nothing survives, the reply falls back to
+    the extractive one (``mode="extractive"``, ``verified=False``).
     """
 
     question: str
@@ -70,6 +85,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     answer_type: str = "other"
     query: str = ""  # the question as rewritten with the chat history
+    mode: AnswerMode = "extractive"
+    verified: bool = False  # a generated reply passed the check and is shown
+    generated: str = ""  # the LLM's raw reply, "" when no LLM ran
+    dropped: list[Dropped] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (used by the CLI, the web API and the evals)."""

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from evals.report import format_failures, format_summary, format_table, write_reports
 from evals.runner import DEFAULT_CASES, DEFAULT_REPORT_DIR, DEFAULT_THRESHOLDS, CaseResult, run
 
@@ -23,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help="output folder")
     p.add_argument("--only", metavar="TYPE", help="only cases of this type or answer_type")
     p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
+    p.add_argument(
+        "--llm",
+        metavar="SPEC",
+        help="score generated replies from this backend (llamacpp:PATH, ollama:M, openai:M)",
+    )
     return p
 
 
@@ -38,8 +44,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     progress = None if args.quiet or not sys.stderr.isatty() else _progress
     try:
-        report = run(args.cases, thresholds_path=args.thresholds, only=args.only, progress=progress)
-    except (OSError, ValueError, ImportError, tomllib.TOMLDecodeError) as exc:
+        settings = None
+        if args.llm:
+            from assistant import Settings
+
+            settings = Settings.from_env(llm=args.llm)
+        report = run(
+            args.cases,
+            thresholds_path=args.thresholds,
+            only=args.only,
+            settings=settings,
+            progress=progress,
+        )
+    except (OSError, ValueError, ImportError, tomllib.TOMLDecodeError, AssistantError) as exc:
         print(f"evals: {exc}", file=sys.stderr)
         return 2
 

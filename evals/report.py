@@ -53,6 +53,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"latency p50 / p95 (warm):     {_ms(s['latency_p50_ms'])} / {_ms(s['latency_p95_ms'])}",
         f"cold first call:              {_ms(s['cold_first_call_ms'])}",
     ]
+    if s.get("llm_replies"):
+        lines.append(
+            f"LLM replies shown / fell back: {s['llm_verified']} / {s['llm_fallbacks']} "
+            f"of {s['llm_replies']} ({s['llm_dropped_sentences']} sentences dropped)"
+        )
     if s.get("warm_up_error"):
         lines.append(f"warm-up call failed:          {s['warm_up_error']}")
     return "\n".join(lines)

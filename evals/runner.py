@@ -62,6 +62,9 @@ class CaseResult:
     first_citation: str = ""
     latency_ms: float | None = None
     error: str | None = None
+    mode: str = "extractive"  # who wrote the reply: "extractive" | "generated"
+    llm_ran: bool = False  # an LLM wrote a reply (shown or not)
+    dropped: int = 0  # generated sentences that failed the check
 
     @property
     def answerable(self) -> bool:
@@ -242,6 +245,20 @@ def summarize(results: Sequence[CaseResult], cold_ms: float | None) -> dict[str,
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
         "cold_first_call_ms": cold_ms,
+        **_llm_summary(results),
+    }
+
+
+def _llm_summary(results: Sequence[CaseResult]) -> dict[str, int]:
+    """How generated replies fared ({} when no LLM ran)."""
+    ran = [r for r in results if r.llm_ran]
+    if not ran:
+        return {}
+    return {
+        "llm_replies": len(ran),
+        "llm_verified": sum(r.mode == "generated" for r in ran),
+        "llm_fallbacks": sum(r.mode != "generated" for r in ran),
+        "llm_dropped_sentences": sum(r.dropped for r in ran),
     }
 
 
@@ -300,6 +317,9 @@ def run(
         else:
             _read_corpus(Path(settings.corpus_dir), answer.citations, corpus_texts)
             result = score_case(case, answer, corpus_texts, latency_ms=ms)
+            result.mode = getattr(answer, "mode", "extractive")
+            result.llm_ran = bool(getattr(answer, "generated", ""))
+            result.dropped = len(getattr(answer, "dropped", ()))
         results.append(result)
         if progress:
             progress(i, len(cases), result)

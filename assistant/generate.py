@@ -1,0 +1,106 @@
+"""Generated replies: ask the local LLM, then keep only what the passages back.
+
+Scope: the prompt (numbered passages + the extractive short answer), streaming the
+LLM's tokens, and building the final ``Answer`` from the verified sentences, or the
+extractive one when nothing verified remains. Non-goals: loading backends (``llm``)
+and the checks themselves (``verify``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from assistant.errors import ModelError
+from assistant.llm import load_backend, server_url
+from assistant.types import Answer
+from assistant.verify import strip_markers, verify
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import ChatMessage
+
+    from assistant.config import Settings
+
+SYSTEM_PROMPT = (
+    "You answer questions about a document using only the numbered passages given. "
+    "Reply in one or two short sentences. End every sentence with the number of the "
+    "passage it comes from in brackets, like [1]. Copy figures, dates and names exactly "
+    "as the passages write them. If the passages do not answer the question, reply: "
+    "The document doesn't say."
+)
+
+
+def prompt(question: str, extractive: Answer) -> list[ChatMessage]:
+    """The chat messages for ``question``; passage [n] is ``extractive.citations[n-1]``."""
+    from llama_index.core.llms import ChatMessage
+
+    passages = "\n".join(f"[{c.n}] {c.text}" for c in extractive.citations)
+    user = (
+        f"Passages:\n{passages}\n\nQuestion: {question}\n"
+        f"A short answer found in passage [1]: {extractive.answer}\n"
+        "Answer in one or two sentences, each ending with its passage number, like [1]."
+    )
+    return [
+        ChatMessage(role="system", content=SYSTEM_PROMPT),
+        ChatMessage(role="user", content=user),
+    ]
+
+
+def stream_generated(
+    question: str, extractive: Answer, settings: Settings
+) -> Iterator[str | Answer]:
+    """Yield the LLM's reply token by token, then the final, checked ``Answer``.
+
+    Without an extractive answer to ground it (abstained), the LLM is not asked and the
+    extractive ``Answer`` is yielded as is: a generated reply never overrides abstention.
+    """
+    if extractive.abstained or not extractive.citations:
+        yield extractive
+        return
+    backend = load_backend(settings)
+    parts: list[str] = []
+    with backend.lock:
+        try:
+            for chunk in backend.llm.stream_chat(prompt(question, extractive)):
+                if chunk.delta:
+                    parts.append(chunk.delta)
+                    yield chunk.delta
+        except ModelError:
+            raise
+        except Exception as exc:  # each integration raises its own client errors
+            raise ModelError(_backend_failure(settings, exc)) from None
+    yield checked(extractive, "".join(parts))
+
+
+def checked(extractive: Answer, reply: str) -> Answer:
+    """``extractive`` replaced by the verified part of ``reply``, when any survives.
+
+    Example: reply "Seres lost 1.73 billion yuan [1]. It was founded in 1986." ->
+    text "Seres lost 1.73 billion yuan [1]." + the quoted passage, with the second
+    sentence in ``dropped`` (it cites nothing).
+    """
+    passages = [c.text for c in extractive.citations]
+    check = verify(reply, passages)
+    if not check.kept:
+        return replace(extractive, generated=reply, dropped=check.dropped)
+    body = " ".join(check.kept)
+    quotes = "\n".join(f"> {passages[n - 1]} [{n}]" for n in sorted(check.cited))
+    return replace(
+        extractive,
+        answer=strip_markers(body),
+        text=f"{body}\n\n{quotes}",
+        mode="generated",
+        verified=True,
+        generated=reply,
+        dropped=check.dropped,
+    )
+
+
+def _backend_failure(settings: Settings, exc: Exception) -> str:
+    where = "" if (settings.llm or "").startswith("llamacpp:") else f" at {server_url(settings)}"
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return (
+        f"the LLM backend {settings.llm}{where} failed: {detail}; start the server or fix "
+        "ASSISTANT_LLM (unset it for extractive answers)"
+    )

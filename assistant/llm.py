@@ -1,0 +1,187 @@
+"""The optional local LLM, through llama-index's LLM integrations.
+
+Scope: parsing ``ASSISTANT_LLM``, loading the backend once per settings, and turning
+its failures into ``ModelError``/``ConfigError`` that say what to do. Non-goals:
+prompts and checking replies (``generate``, ``verify``).
+
+Backends (each an optional extra, ``pip install '.[llm]'``):
+    llamacpp:/path/model.gguf   llama-cpp-python, in this process
+    ollama:MODEL                an Ollama server (OLLAMA_HOST or ASSISTANT_LLM_URL)
+    openai:MODEL                any OpenAI-compatible server (OPENAI_BASE_URL or
+                                ASSISTANT_LLM_URL): llama.cpp's server, vLLM, OpenAI
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM, ChatMessage
+
+    from assistant.config import Settings
+
+# backend -> (llama-index module, the pip packages it needs)
+BACKENDS = {
+    "llamacpp": ("llama_index.llms.llama_cpp", "llama-index-llms-llama-cpp llama-cpp-python"),
+    "ollama": ("llama_index.llms.ollama", "llama-index-llms-ollama"),
+    "openai": ("llama_index.llms.openai_like", "llama-index-llms-openai-like"),
+}
+CONTEXT_WINDOW = 4096  # tokens: the prompt holds a few short passages
+DEFAULT_URLS = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:8000/v1"}
+
+
+@dataclass
+class Backend:
+    """A loaded LLM and the lock that keeps one generation at a time on it."""
+
+    spec: str
+    llm: LLM
+    lock: threading.Lock
+
+
+_backends: dict[tuple[Any, ...], Backend] = {}
+_load_lock = threading.Lock()
+
+
+def parse_backend(spec: str) -> tuple[str, str]:
+    """Split an ``ASSISTANT_LLM`` value. Example: "ollama:qwen2.5:3b" -> ("ollama", "qwen2.5:3b")"""
+    name, sep, target = spec.strip().partition(":")
+    if name not in BACKENDS or not sep or not target.strip():
+        raise ConfigError(
+            f"ASSISTANT_LLM={spec!r} is not a backend; use llamacpp:/path/model.gguf, "
+            "ollama:MODEL or openai:MODEL (or unset it for extractive answers)"
+        )
+    return name, target.strip()
+
+
+def load_backend(settings: Settings) -> Backend:
+    """The LLM named by ``settings.llm``, loaded once and reused."""
+    if not settings.llm:
+        raise ConfigError("no LLM configured; set ASSISTANT_LLM (see README, 'Generated answers')")
+    key = (
+        settings.llm,
+        settings.llm_url,
+        settings.llm_api_key,
+        settings.llm_max_tokens,
+        settings.llm_timeout,
+    )
+    with _load_lock:
+        if key not in _backends:
+            name, target = parse_backend(settings.llm)
+            module = _integration(name)
+            llm = _LOADERS[name](module, target, settings)
+            _backends[key] = Backend(settings.llm, llm, threading.Lock())
+        return _backends[key]
+
+
+def server_url(settings: Settings) -> str:
+    """Where an ollama/openai backend is expected ("" for llamacpp)."""
+    name, _ = parse_backend(settings.llm or "")
+    url = settings.llm_url or DEFAULT_URLS.get(name, "")
+    if url and "://" not in url:  # OLLAMA_HOST is often "host:port"
+        url = f"http://{url}"
+    return url.rstrip("/")
+
+
+def _integration(name: str) -> Any:
+    module, packages = BACKENDS[name]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelError(
+            f"the {name} backend needs {packages}; install them with pip install '.[llm]' "
+            f"(missing: {exc.name or exc})"
+        ) from None
+
+
+def _llamacpp(module: Any, target: str, settings: Settings) -> LLM:
+    path = Path(target).expanduser()
+    if not path.is_file():
+        raise ModelError(f"no model file at {path}; point ASSISTANT_LLM at a .gguf file")
+    try:
+        llm = module.LlamaCPP(
+            model_path=str(path),
+            temperature=0.0,
+            max_new_tokens=settings.llm_max_tokens,
+            context_window=CONTEXT_WINDOW,
+            model_kwargs={"n_threads": os.cpu_count() or 1, "seed": 0, "verbose": False},
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(f"{path} could not be loaded as a GGUF model: {exc}") from None
+    to_prompt = _chat_template(llm._model)
+    if to_prompt is not None:
+        llm.messages_to_prompt = to_prompt
+        llm.completion_to_prompt = lambda text: to_prompt([_user(text)])
+    return llm
+
+
+def _chat_template(model: Any) -> Callable[[Sequence[ChatMessage]], str] | None:
+    """The model's own chat template from its GGUF metadata (None when it has none)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = model.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+
+    def token(key: str) -> str:
+        tid = model.metadata.get(key)
+        return model.detokenize([int(tid)]).decode("utf-8", "ignore") if tid else ""
+
+    formatter = Jinja2ChatFormatter(
+        template=template,
+        eos_token=token("tokenizer.ggml.eos_token_id"),
+        bos_token=token("tokenizer.ggml.bos_token_id"),
+    )
+
+    def to_prompt(messages: Sequence[ChatMessage]) -> str:
+        chat: list[Any] = [{"role": m.role.value, "content": m.content or ""} for m in messages]
+        return str(formatter(messages=chat).prompt)
+
+    return to_prompt
+
+
+def _user(text: str) -> ChatMessage:
+    from llama_index.core.llms import ChatMessage
+
+    return ChatMessage(role="user", content=text)
+
+
+def _ollama(module: Any, target: str, settings: Settings) -> LLM:
+    return module.Ollama(
+        model=target,
+        base_url=server_url(settings),
+        request_timeout=settings.llm_timeout,
+        temperature=0.0,
+        context_window=CONTEXT_WINDOW,
+        additional_kwargs={"num_predict": settings.llm_max_tokens},
+    )
+
+
+def _openai(module: Any, target: str, settings: Settings) -> LLM:
+    return module.OpenAILike(
+        model=target,
+        api_base=server_url(settings),
+        api_key=settings.llm_api_key or "no-key",  # local servers want none; the client, one
+        is_chat_model=True,
+        context_window=CONTEXT_WINDOW,
+        max_tokens=settings.llm_max_tokens,
+        temperature=0.0,
+        timeout=settings.llm_timeout,
+        max_retries=0,
+    )
+
+
+_LOADERS: dict[str, Callable[[Any, str, Settings], LLM]] = {
+    "llamacpp": _llamacpp,
+    "ollama": _ollama,
+    "openai": _openai,
+}

