@@ -1,4 +1,4 @@
-"""The CLI: ``assistant ask "question" [--json]`` and ``assistant index [--rebuild]``.
+"""The CLI: ``assistant ask "question" [--json] [--llm SPEC]`` and ``assistant index [--rebuild]``.
 
 Thin: parses arguments, calls the library, prints. Errors become one line on
 stderr and exit code 1, never a traceback.
@@ -10,9 +10,13 @@ import argparse
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.types import Answer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument(
+        "--llm",
+        metavar="SPEC",
+        help="write the reply with a local LLM, checked against the passages "
+        "(llamacpp:/path/model.gguf, ollama:MODEL, openai:MODEL; default: $ASSISTANT_LLM)",
+    )
     index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
     return parser
@@ -43,21 +53,43 @@ def main(argv: list[str] | None = None) -> int:
                 f"index ready: {len(data.passages)} passages in {settings.index_dir / data.store}"
             )
             return 0
-        from assistant.engine import ask
+        from assistant.engine import ask_stream
+        from assistant.types import Answer
 
-        answer = ask(args.question, settings=settings)
+        if args.llm:
+            settings = Settings.from_env(llm=args.llm)
+        live = sys.stderr.isatty() and not args.json
+        for item in ask_stream(args.question, settings=settings):
+            if isinstance(item, Answer):
+                answer = item
+            elif live:  # the unchecked draft, as the model writes it
+                print(item, end="", file=sys.stderr, flush=True)
+        if live and answer.generated:
+            print("\n", file=sys.stderr)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            print(answer.text)
-            for c in answer.citations:
-                print(f"[{c.n}] {c.source}:{c.start}-{c.end}  {c.section or ''}")
+            return 0
+        print(answer.text)
+        for c in answer.citations:
+            print(f"[{c.n}] {c.source}:{c.start}-{c.end}  {c.section or ''}")
+        if answer.generated:
+            print(f"({_check_note(answer)})")
         return 0
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _check_note(answer: Answer) -> str:
+    dropped = "; ".join(f"dropped {d.sentence!r}: {d.reason}" for d in answer.dropped)
+    head = (
+        "generated, every sentence checked against its passages"
+        if answer.mode == "generated"
+        else "the generated reply failed the check; quoted answer shown"
+    )
+    return f"{head}{'; ' + dropped if dropped else ''}"
 
 
 if __name__ == "__main__":

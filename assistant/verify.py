@@ -108,9 +108,12 @@ def sentences(reply: str) -> list[str]:
             out[-1] = f"{out[-1]} {part}"
             continue
         lead = _LEADING_MARKERS.match(part)
-        if lead and out:
-            out[-1] = f"{out[-1]} {lead.group(0).strip()}"
-            part = part[lead.end() :].strip()
+        if lead:  # "... sales. [1] Next" cites for the sentence before; "[1] First" for itself
+            markers_text, part = lead.group(0).strip(), part[lead.end() :].strip()
+            if out:
+                out[-1] = f"{out[-1]} {markers_text}"
+            elif part:
+                part = f"{part} {markers_text}"
         if part:
             out.append(part)
     return out

@@ -47,6 +47,12 @@ def test_cli__ask_json_prints_the_answer_contract() -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert {"question", "answer", "text", "abstained", "citations"} <= set(data)
+    assert (data["mode"], data["verified"], data["generated"], data["dropped"]) == (
+        "extractive",
+        False,
+        "",
+        [],
+    )
     assert data["question"] == "How much did Seres lose in 2022?"
     assert data["answer"] == "3.832 billion yuan"
     assert data["abstained"] is False
@@ -106,3 +112,12 @@ def test_cli__a_bad_setting_exits_non_zero_with_one_clear_line() -> None:
     assert done.returncode == 1
     line = _one_clean_error_line(done.stderr)
     assert "ASSISTANT_TOP_K" in line
+
+
+@pytest.mark.parametrize("spec", ["gpt-4", "llamacpp:/no/such/model.gguf"])
+def test_cli__a_bad_llm_exits_non_zero_with_one_clear_line(spec: str) -> None:
+    done = run_cli("ask", "How much did Seres lose in 2022?", "--llm", spec)
+
+    assert done.returncode == 1
+    line = _one_clean_error_line(done.stderr)
+    assert "is not a backend" in line or "no model file at /no/such/model.gguf" in line

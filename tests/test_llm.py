@@ -112,6 +112,24 @@ def test_llamacpp__figures_from_outside_the_cited_passages_are_dropped(
     assert "987.6" not in answer.text
 
 
+def test_web_chat__streams_the_draft_then_says_whether_it_passed(llm_settings: Settings) -> None:
+    from app import GENERATED, QUOTED, make_respond
+
+    respond = make_respond(llm_settings)
+    outs = list(respond("What stake did Huawei keep in Yinwang?", [], [], GENERATED))
+    bubbles = [o[1][-1]["content"] for o in outs if isinstance(o[1], list)]
+    drafts = [b for b in bubbles if b.endswith(" ▌")]
+    assert len(drafts) > 1, "the draft should stream in several steps"
+    final = bubbles[-1]
+    assert "▌" not in final
+    assert "✅ *Generated" in final or "⚠️ *The generated reply failed the check" in final
+    assert "source-card" in outs[-1][3]  # the sources panel is filled at the end
+
+    quoted = list(respond("What stake did Huawei keep in Yinwang?", [], [], QUOTED))
+    last = quoted[-1][1][-1]["content"]
+    assert last.startswith("**80%**") and "Generated" not in last and "▌" not in last
+
+
 @pytest.fixture(scope="module")
 def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port."""

@@ -74,6 +74,7 @@ def test_sentences__marker_after_the_full_stop_stays_with_its_sentence() -> None
         "It grew. [2]",
         "A list item [1]",
     ]
+    assert sentences("[1] A copied passage. [2]") == ["A copied passage. [1] [2]"]
 
 
 def test_markers__reads_every_form_models_write() -> None:
