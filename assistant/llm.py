@@ -13,6 +13,7 @@ Backends (each an optional extra, ``pip install '.[llm]'``):
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import threading
@@ -117,6 +118,9 @@ def _llamacpp(module: Any, target: str, settings: Settings) -> LLM:
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(f"{path} could not be loaded as a GGUF model: {exc}") from None
+    # Free the model before interpreter shutdown: Llama.__del__ at exit finds its C
+    # bindings gone and prints a TypeError traceback.
+    atexit.register(llm._model.close)
     to_prompt = _chat_template(llm._model)
     if to_prompt is not None:
         llm.messages_to_prompt = to_prompt
