@@ -63,7 +63,8 @@ def ask_stream(
         return
     from assistant.generate import stream_generated
 
-    yield from stream_generated(extractive.question, extractive, settings)
+    # the question as rewritten with the history: "And in 2021?" means nothing on its own
+    yield from stream_generated(extractive.query or extractive.question, extractive, settings)
 
 
 def _extractive(question: str, history: list[dict[str, Any]] | None, settings: Settings) -> Answer:
