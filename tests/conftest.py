@@ -37,14 +37,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _stop(server: AppServer) -> None:
-    if server.proc.poll() is None:
-        server.proc.terminate()
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a server subprocess, killing it when it ignores that for 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
         try:
-            server.proc.wait(timeout=15)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=15)
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _stop(server: AppServer) -> None:
+    stop_process(server.proc)
 
 
 def _start(log: Path, env_extra: dict[str, str]) -> AppServer:

@@ -24,7 +24,7 @@ from assistant import Answer, ConfigError, ModelError, Settings, ask, ask_stream
 from assistant.generate import checked
 from assistant.llm import load_backend, parse_backend
 from assistant.verify import sentences, verify
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 pytest.importorskip("llama_cpp", reason="the LLM extra is not installed: pip install '.[llm]'")
 SERVER_START_TIMEOUT = 120.0
@@ -158,11 +158,7 @@ def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def test_openai__works_against_llama_cpp_server(llama_server: str) -> None:
