@@ -70,7 +70,9 @@ _DATE = re.compile(
     + r"(?:\s+to\s+"
     + YEAR
     + r")?"
-    r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|last\s+year|next\s+year)"
+    r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|(?:"
+    + MONTH
+    + r"\s+)?(?:last|next|this)\s+year|last\s+year|next\s+year)"
     r"(?![\w])"
 )
 _DURATION = re.compile(

@@ -236,8 +236,6 @@ class Ranker:
                     value += 0.9
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
-            if kind == "date" and _RELATIVE_DATE.search(s.text):
-                value -= 0.4  # "last year" only helps when nothing absolute is said
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
@@ -321,6 +319,8 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if span and kind == "date" and _RELATIVE_DATE.search(span.text):
+                score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
                 score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):

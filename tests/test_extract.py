@@ -255,3 +255,8 @@ def test_respectively_keys__line_up_with_the_amounts() -> None:
         "2021": "1.824 billion yuan",
         "2022": "3.832 billion yuan",
     }
+
+
+def test_dates__month_with_relative_year_is_one_date() -> None:
+    text = "These are the uses of the funds raised from its IPO in November last year."
+    assert _texts(extract.dates(text)) == ["November last year"]
