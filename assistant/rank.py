@@ -49,6 +49,15 @@ _RELATIVE_DATE = re.compile(
 _PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
+# Roles a person holds "of" an organisation: "the chairman of Acme".
+_ROLE = (
+    r"(?:chairman|chairwoman|chair|ceo|president|director|founder|head|chief \w+ officer|"
+    r"chief executive|cfo|cto|coo|general manager|managing director|spokesperson)"
+)
+_ROLE_OF = re.compile(rf"\b({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+)?)", re.I)
+_APPOSITION = re.compile(
+    rf",\s+(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){{0,2}}?({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+)", re.I
+)
 QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
     r"quote\w*|phrase|words?|strategy|model)\b",
@@ -273,6 +282,15 @@ class Ranker:
                 inside += 1
             elif not parts & reach and not parts <= self.topic_tokens:
                 ok = False
+        # "Who is the CEO of Acme?": a sentence naming the CEO of something else is about
+        # another post ("the CEO of the car unit"), unless it also names the one asked about.
+        asked = set(tokens(query.text))
+        for role, _ in _ROLE_OF.findall(query.text if not query.followup else ""):
+            posts = [
+                set(tokens(o)) for r, o in _ROLE_OF.findall(p.text) if r.lower() == role.lower()
+            ]
+            if posts and not any(o & asked for o in posts):
+                ok = False
         # The question's own content words (not names, years or answer-type nouns): enough of
         # their weight must be in reach, or the passage is about something else.
         content = (
@@ -294,7 +312,15 @@ class Ranker:
         total = sum(weights.values()) or 1.0
         # Headings answer only questions about them ("In the headline, ...").
         kinds = {"sentence", "heading"} if _ABOUT_HEADINGS.search(question) else {"sentence"}
-        top = [h for h in hits if h.passage.kind in kinds][:15]
+        pool = [h for h in hits if h.passage.kind in kinds]
+        # Beyond the fused top 15, a sentence holding nearly all of the question's weighted
+        # terms is still a candidate (fusion can bury it under semantically close ones).
+        top = pool[:15] + [
+            h
+            for h in pool[15:]
+            if sum(w for t, w in weights.items() if t in self.sentence_tokens[h.passage.id])
+            >= 0.75 * total
+        ]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []
         for rank, h in enumerate(top):
@@ -319,6 +345,8 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if span and kind == "person" and _defines_role(p.text, span, query.text):
+                score += 0.4  # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
@@ -352,6 +380,22 @@ def _count_in(question: str) -> int | None:
         if w.isdigit() and 1 < int(w) < 20:
             return int(w)
     return None
+
+
+def _defines_role(text: str, span: extract.Span, question: str) -> bool:
+    """The span is followed by an apposition naming the question's role of its organisation.
+
+    Example: "Zhang Wei, the chairman of Acme, said" for "Who is the chairman of Acme?"
+    """
+    after = _APPOSITION.match(text[span.end :])
+    if not after:
+        return False
+    for role, owner in _ROLE_OF.findall(question):
+        if role.lower() == after.group(1).lower() and set(tokens(owner)) & set(
+            tokens(after.group(2))
+        ):
+            return True
+    return False
 
 
 def _as_person(s: extract.Span) -> extract.Span:
