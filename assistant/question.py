@@ -69,6 +69,13 @@ _NAME_NOUNS = (
 )
 
 
+# "What is/was/has been the [one or two modifiers] NOUN of/behind/for ...": NOUN heads it.
+_HEAD = re.compile(
+    r"^(?:what|which)\s+(?:is|was|are|were|has been|have been)\s+the\s+(?:[\w-]+\s+){0,2}?"
+    r"([a-z]+)\s+(?:of|behind|for)\b"
+)
+
+
 @dataclass(frozen=True)
 class Query:
     """An analysed question. ``text`` is what retrieval searches for."""
@@ -148,6 +155,16 @@ def answer_type(question: str) -> str:
     q = q[first.start() :] if first else q
     if lead == "why" or re.search(r"\b(for what reason|what (?:caused|led to|drove|made))\b", q):
         return "reason"
+    head = _HEAD.match(q)
+    if head and head.group(1) in ("reason", "reasons", "cause", "causes"):
+        return "reason"
+    if head and not re.fullmatch(
+        "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS)),
+        head.group(1),
+    ):
+        # "What has been the main source of pressure behind its price?": the head noun
+        # ("source") says what is asked; a later "price" only describes it.
+        return "other"
     if re.search(
         rf"\b(what|which|by what)\s+(?:[\w-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
     ) or re.search(r"\b(percent|percentage)\b", q):

@@ -39,6 +39,8 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("Which trademarks did Huawei transfer?", "list"),
         ("What is the name of the joint brand of Seres and Huawei?", "name"),
         ("How long did it take the new M7 to get 50,000 bookings?", "duration"),
+        ("What has been the main source of pressure behind the stock price?", "other"),
+        ("What was the main cause of the price war?", "reason"),
     ],
 )
 def test_answer_type__follows_the_wh_word_and_head_noun(question: str, expected: str) -> None:
