@@ -7,6 +7,8 @@ support an answer, and the markdown reply. Non-goals: generating text; everythin
 
 from __future__ import annotations
 
+import re
+
 from assistant.config import Settings
 from assistant.question import Query
 from assistant.rank import QUOTE_ASK, SPAN_TYPES, Ranker, Scored
@@ -47,6 +49,8 @@ class Answerer(Ranker):
                 for s in ranked[1:5]
                 if s.score >= 0.75 * best.score and _adjacent(s.hit.passage, best.hit.passage)
             ][:1]
+            if kind == "reason":
+                chosen = self._reason_first(question, best, ranked, chosen)
         order = chosen + [s for s in ranked if s not in chosen]
         citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
         if best.span:
@@ -65,6 +69,46 @@ class Answerer(Ranker):
             answer_type=kind,
             query=query.text,
         )
+
+    def _reason_first(
+        self, question: str, best: Scored, ranked: list[Scored], chosen: list[Scored]
+    ) -> list[Scored]:
+        """Why/how answers: the sentence giving the reason or the action comes first.
+
+        When the best sentence only restates the question's premise ("after X", "when X")
+        the answer is the next sentence; for "why", a neighbour saying "due to" / "because"
+        holds the reason the best sentence lacks.
+        """
+        p = best.hit.passage
+        by_id = {s.hit.passage.id: s for s in ranked}
+        neighbours = [n for n in self.passages if n.kind == "sentence" and _adjacent(n, p)]
+        premise = _PREMISE.search(question)
+        if premise:
+            wanted = set(tokens(premise.group(1)))
+            found = wanted & self.sentence_tokens[p.id]
+            following = [n for n in neighbours if n.position == p.position + 1]
+            if wanted and len(found) >= 0.6 * len(wanted) and following:
+                return [_as_scored(following[0], best, by_id), best]
+        if _WHY.search(question) and not _CAUSE.search(p.text):
+            for n in sorted(neighbours, key=lambda n: -n.position):
+                if _CAUSE.search(n.text) and not _EFFECT.match(n.text):
+                    return [_as_scored(n, best, by_id), best]
+        return chosen
+
+
+# "How did X respond after Y?": Y is what the best sentence may only restate.
+_PREMISE = re.compile(r"\b(?:after|when|following|once|upon)\s+([^?]+)", re.I)
+_WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|led to|drove|made)\b", re.I)
+# Words saying a sentence holds the cause ("Due to X, Y"); "As a result" points backwards.
+_CAUSE = re.compile(r"\b(?:because|due to|owing to|thanks to|as a result of|driven by)\b", re.I)
+_EFFECT = re.compile(r"\s*(?:as a result|therefore|thus|hence|so|this)\b", re.I)
+
+
+def _as_scored(p: Passage, best: Scored, by_id: dict[str, Scored]) -> Scored:
+    if p.id in by_id:
+        return by_id[p.id]
+    hit = Hit(passage=p, score=best.hit.score, dense=best.hit.dense, dense_context=0.0, lexical=0.0)
+    return Scored(hit, best.score, best.support, best.constraints_ok, None)
 
 
 def _adjacent(a: Passage, b: Passage) -> bool:
