@@ -88,6 +88,8 @@ class Query:
     names: list[str] = field(default_factory=list)  # capitalised terms the question names
     unit: str | None = None  # "units", "vehicles", "yuan", ... asked for by "how many X"
     followup: bool = False
+    # The previous short answer, for a follow-up asking something new about it.
+    previous_answer: str = ""
 
 
 def validate_question(question: Any, max_chars: int) -> str:
@@ -291,6 +293,19 @@ def _is_followup(question: str) -> bool:
     )
 
 
+def _elliptical(question: str) -> bool:
+    """A fragment that borrows the previous question ("And in 2021?", "What about Acme?").
+
+    "And how much did Jane say it is worth?" opens like one but asks a question of its own.
+    """
+    if not _WH.search(question):
+        return True
+    if not _ELLIPSIS.match(question):
+        return False
+    rest = re.sub(r"^\s*(?:and|also|or)?\s*(?:(?:what|how) about\b)?", "", question, flags=re.I)
+    return not (_WH.match(rest.strip()) and len(rest.split()) >= 5)
+
+
 def _short_answer(reply: str) -> str:
     bold = re.search(r"\*\*(.+?)\*\*", reply)
     return (bold.group(1) if bold else reply.split("\n", 1)[0])[:160]
@@ -311,7 +326,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     prior = rewrite(previous_questions[-1], history[: _last_user_index(history)], vocabulary)
     replies = [c for r, c in history if r == "assistant"]
     own = analyse(question, followup=True)
-    if _ELLIPSIS.match(question) or not _WH.search(question):
+    if _elliptical(question):
         # Ellipsis: keep the previous question, swap in the new year/name.
         text = prior.text
         for old, new in zip(prior.years, own.years, strict=False):
@@ -331,7 +346,8 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
             followup=True,
         )
     # Anaphora: search with the new question plus the previous topic and answer.
-    context = f"{prior.text} {_short_answer(replies[-1]) if replies else ''}".strip()
+    previous = _short_answer(replies[-1]) if replies else ""
+    context = f"{prior.text} {previous}".strip()
     return Query(
         text=f"{question} {context}",
         answer_type=own.answer_type,
@@ -341,6 +357,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         names=own.names + [n for n in prior.names if n not in own.names],
         unit=own.unit,
         followup=True,
+        previous_answer=previous if own.answer_type == prior.answer_type else "",
     )
 
 

@@ -345,6 +345,8 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if span and query.previous_answer and span.text == query.previous_answer:
+                score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
             if span and kind == "person" and _defines_role(p.text, span, query.text):
                 score += 0.4  # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):

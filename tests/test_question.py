@@ -173,6 +173,21 @@ def test_rewrite__a_pronoun_follow_up_searches_with_the_previous_topic() -> None
     assert query.answer_type == "date"
 
 
+def test_rewrite__an_and_question_with_its_own_wh_clause_keeps_its_words() -> None:
+    history = [
+        ("user", "What was the trademark valued at?"),
+        (
+            "assistant",
+            "**2.5 billion yuan**\n\n> The trademark was valued at 2.5 billion yuan. [1]",
+        ),
+    ]
+    query = rewrite("And how much did the founder say it is really worth?", history)
+    assert query.text.startswith("And how much did the founder say it is really worth?")
+    assert "trademark" in query.text
+    assert query.previous_answer == "2.5 billion yuan"
+    assert query.answer_type == "quantity"
+
+
 def test_rewrite__a_stand_alone_question_ignores_the_history() -> None:
     query = rewrite("Who is the chairman of Seres?", PREVIOUS)
     assert query.text == "Who is the chairman of Seres?"
