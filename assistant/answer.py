@@ -36,7 +36,13 @@ class Answerer(Ranker):
         elif not best.constraints_ok:
             reason = "no passage matches every detail the question names"
         elif best.hit.passage.kind != "heading" and (
-            best.support < settings.min_evidence or best.hit.dense < 0.2
+            best.hit.dense < 0.2
+            or (
+                best.support < settings.min_evidence
+                # A reworded question shares few words with its sentence; a close meaning
+                # (dense similarity) with some shared words is evidence enough.
+                and not (best.hit.dense >= 0.5 and best.support >= 0.15)
+            )
         ):
             reason = "the closest passages share too little with the question"
         if reason or best is None:

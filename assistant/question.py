@@ -27,6 +27,9 @@ _PRONOUN = re.compile(
     r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
     re.I,
 )
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:that|those|these)\s+(?!(?:the|a|an|it|its|they|he|she|we|is|was|are|were)\b)[a-z]+\b"
+)
 _ELLIPSIS = re.compile(
     r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
 )
@@ -237,9 +240,14 @@ def _unit(question: str) -> str | None:
     m = re.search(r"\bhow many\s+(.*)", question.lower())
     if not m:
         return None
-    for word in re.findall(r"[\w-]+", m.group(1))[:3]:
+    rest = re.sub(
+        r"^of\s+(?:the|its|their|those|these)\s+", "", m.group(1)
+    )  # "how many of its cars"
+    for word in re.findall(r"[\w'’-]+", rest)[:3]:
         if word in STOPWORDS:
             break
+        if word.endswith(("'s", "’s")):
+            continue  # a possessive: "the brand's cars" counts cars
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             return word
     return None
@@ -288,6 +296,8 @@ def _is_followup(question: str) -> bool:
         _ELLIPSIS.match(question)
         or (len(words) <= 4 and not _WH.search(question))
         or (len(words) <= 9 and _PRONOUN.search(question) and not _names(question))
+        # "What share of that money ...?": a demonstrative with a noun points back.
+        or (len(words) <= 12 and _DEMONSTRATIVE.search(question) is not None)
         # "In how many days?", "When?": too little of its own to stand alone.
         or (len(words) <= 5 and not _names(question) and len(tokens(question)) <= 1)
     )

@@ -241,7 +241,7 @@ class Ranker:
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":
                     value += 0.8 if _asks_change(question) else -0.3
-                if query.unit and query.unit.rstrip("s") in s.text.lower():
+                if query.unit and set(tokens(query.unit)) & set(tokens(s.text)):
                     value += 0.9
             if kind == "person":
                 value += 0.6 * (s.kind == "person")

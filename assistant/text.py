@@ -19,7 +19,8 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself also
-    did does according article say says said tell told much many""".split()
+    did does according article say says said tell told much many around among across within
+    without toward towards upon via amid onto behind beyond""".split()
 )
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 # Irregular forms that a suffix stemmer cannot join; general English, not corpus-specific.
@@ -141,6 +142,8 @@ _SYNONYM_GROUPS = {
     "ipo": "listing listed flotation",
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
+    "fund": "money cash proceeds",
+    "vehicle": "car cars",
     "stake": "holding holdings",
     "cooperate": "cooperation partner partners partnered partnership alliance collaborate "
     "collaboration",

@@ -200,3 +200,20 @@ def test_rewrite__corrects_misspelt_words_against_the_corpus_vocabulary() -> Non
     query = rewrite("How much did Seres loose in 2022?", [], vocabulary)
     assert query.text == "How much did Seres lose in 2022?"
     assert query.years == ["2022"]
+
+
+def test_unit__skips_of_the_and_possessives() -> None:
+    from assistant.question import _unit
+
+    assert _unit("How many of the brand's cars were sold?") == "cars"
+    assert _unit("How many AITO vehicles were sold?") == "vehicles"
+
+
+def test_rewrite__a_demonstrative_with_a_noun_is_a_follow_up() -> None:
+    history = [
+        ("user", "How much did the firm raise in its IPO?"),
+        ("assistant", "**10 billion dollars**\n\n> The firm raised 10 billion dollars. [1]"),
+    ]
+    query = rewrite("What share of that money is earmarked for R&D?", history)
+    assert query.followup
+    assert "IPO" in query.text
