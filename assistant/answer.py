@@ -36,7 +36,7 @@ class Answerer(Ranker):
         elif not best.constraints_ok:
             reason = "no passage matches every detail the question names"
         elif best.hit.passage.kind != "heading" and (
-            best.hit.dense < 0.2
+            (max(best.hit.dense, best.hit.dense_context) < 0.2 and best.support < 0.9)
             or (
                 best.support < settings.min_evidence
                 # A reworded question shares few words with its sentence; a close meaning

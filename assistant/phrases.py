@@ -253,3 +253,27 @@ def word_pairs(text: str, stopwords: frozenset[str]) -> list[Span]:
 def _gap(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
     """Punctuation between two words ends a phrase."""
     return bool(re.search(r"[^\w\s'’-]", text[a.end() : b.start()]))
+
+
+_PLACE_BEFORE = re.compile(
+    r"\b(?:in|at|from|into|across|throughout|based in|headquartered in)\s+(?:the\s+)?$"
+)
+_PLACE_AFTER = re.compile(r"\s*-\s*based\b|\s+(?:IPO|listing|stock exchange|market)\b", re.I)
+
+
+def places(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
+    """Proper names where something is, by the words around them (no gazetteer).
+
+    Example: "This Lyon-based firm listed in Geneva" -> ["Lyon", "Geneva"]
+    """
+    out = []
+    for sp in names(text, proper_words):
+        if sp.kind == "person" or re.search(rf"\d|^{MONTH}\b", sp.text):
+            continue
+        s, e = sp.start, sp.end
+        trailing = re.search(r"\s+(?:IPO|Stock Exchange|Exchange)$", sp.text)
+        if trailing:
+            e = s + trailing.start()
+        if _PLACE_BEFORE.search(text[:s]) or _PLACE_AFTER.match(text[e:]):
+            out.append(Span(s, e, text[s:e], "place"))
+    return out

@@ -37,7 +37,10 @@ _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
 _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
-_PERCENT_NOUNS = r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction"
+_PERCENT_NOUNS = (
+    r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction|shareholding"
+)
+_PLACE_NOUNS = r"city|country|province|state|region|market|exchange|place|location|town"
 _MONEY_NOUNS = (
     r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
     r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
@@ -158,8 +161,16 @@ def answer_type(question: str) -> str:
     lead = first.group(1) if first else ""
     # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
     q = q[first.start() :] if first else q
-    if lead == "why" or re.search(r"\b(for what reason|what (?:caused|led to|drove|made))\b", q):
+    if lead == "why" or re.search(
+        r"\b(for what reason|what (?:caused|led|drove|made|prompted|pushed|forced))\b", q
+    ):
         return "reason"
+    if re.search(r"\bhow (?:quickly|fast|soon)\b", q):
+        return "duration"
+    if re.search(r"\bhow much of\b", q):
+        return "percent"  # "How much of it did Acme keep?" asks for a portion
+    if lead == "where" or re.search(rf"\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b", q):
+        return "place"
     head = _HEAD.match(q)
     if head and head.group(1) in ("reason", "reasons", "cause", "causes"):
         return "reason"
@@ -176,7 +187,7 @@ def answer_type(question: str) -> str:
         return "percent"
     if re.search(
         r"\bhow (much|many|large|big|high|low|small|far)\b|\b(valued|worth|priced) at\b"
-        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b"
+        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b(?!\s*-)"
         r"|\bunder what\b",
         q,
     ):
@@ -211,10 +222,23 @@ def answer_type(question: str) -> str:
         rf"\b(what|which)\s+(?:\w+\s+)?({_NAME_NOUNS})\b", q
     ):
         return "quantity"
-    if re.search(rf"\b(what|which)\s+(?:\w+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
+    if re.search(rf"\b(what|which)\s+(?:[\w-]+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
         r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
     ):
         return "name"
+    return "other" if lead else _noun_phrase_type(q)
+
+
+def _noun_phrase_type(q: str) -> str:
+    """Questions without a wh-word: "Trademark value?", "Give the total rise in the price."."""
+    for kind, nouns in (
+        ("percent", _PERCENT_NOUNS),
+        ("quantity", _MONEY_NOUNS + "|average|monthly|annual"),
+        ("date", _DATE_NOUNS),
+        ("person", _PERSON_NOUNS),
+    ):
+        if re.search(rf"\b(?:{nouns})\b", q):
+            return kind
     return "other"
 
 

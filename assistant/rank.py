@@ -19,7 +19,7 @@ from assistant.question import Query
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
 
-SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
+SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list", "place"}
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|led to|lead to|leading to|so that|in order to|aim(?:ed|ing)? "
     r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
@@ -46,6 +46,7 @@ _TYPE_WORDS = frozenset(
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_BASED = re.compile(r"\b(?:based|headquarter\w*|located|home)\b", re.I)
 _PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
@@ -147,6 +148,8 @@ class Ranker:
             )
             if _count_in(question) == 2 and not found:
                 found = phrases.word_pairs(text, STOPWORDS)
+        elif kind == "place":
+            found = phrases.places(text, self.proper_words)
         elif kind in ("person", "name"):
             found = [
                 s if s.kind == "person" or s.text not in self.persons else _as_person(s)
@@ -245,6 +248,10 @@ class Ranker:
                     value += 0.9
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
+            if kind == "place" and _BASED.search(question):
+                # "Where is it based?" -> "this Lyon-based firm", "headquartered in Lyon"
+                near = p.text[max(0, s.start - 20) : s.end + 10]
+                value += 0.8 * bool(re.search(r"-\s*based|based in|headquartered in", near))
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
@@ -320,6 +327,8 @@ class Ranker:
             for h in pool[15:]
             if sum(w for t, w in weights.items() if t in self.sentence_tokens[h.passage.id])
             >= 0.75 * total
+            # Places are few and seldom share words with "where" questions.
+            or (kind == "place" and phrases.places(h.passage.text, self.proper_words))
         ]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []

@@ -260,3 +260,8 @@ def test_respectively_keys__line_up_with_the_amounts() -> None:
 def test_dates__month_with_relative_year_is_one_date() -> None:
     text = "These are the uses of the funds raised from its IPO in November last year."
     assert _texts(extract.dates(text)) == ["November last year"]
+
+
+def test_places__names_with_a_place_cue_only() -> None:
+    text = "In May 2020, this Lyon-based firm raised funds through its Geneva IPO with Acme."
+    assert _texts(phrases.places(text)) == ["Lyon", "Geneva"]

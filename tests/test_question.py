@@ -41,6 +41,17 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("How long did it take the new M7 to get 50,000 bookings?", "duration"),
         ("What has been the main source of pressure behind the stock price?", "other"),
         ("What was the main cause of the price war?", "reason"),
+        ("What led the banks to cut their forecasts?", "reason"),
+        ("Where is the company based?", "place"),
+        ("In which city is the firm headquartered?", "place"),
+        ("Trademark value?", "quantity"),
+        ("Average monthly sales in H1 2023?", "quantity"),
+        ("Give the total rise in the stock price since May.", "quantity"),
+        ("Name the five brands formed under the model.", "list"),
+        ("How much of it did the parent keep?", "percent"),
+        ("What was the maximum shareholding the partner could take?", "percent"),
+        ("How quickly did the car get 50,000 orders?", "duration"),
+        ("Which high-end brand did the firm launch?", "name"),
     ],
 )
 def test_answer_type__follows_the_wh_word_and_head_noun(question: str, expected: str) -> None:
