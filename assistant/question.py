@@ -311,7 +311,23 @@ def analyse(text: str, followup: bool = False) -> Query:
 def question_words() -> set[str]:
     """Words of the answer-type lexicons, for correcting misspelt question words."""
     lexicons = "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS))
-    return set(lexicons.split("|")) | {"chairman", "million", "billion", "thousand", "percent"}
+    return (
+        set(lexicons.split("|"))
+        | set(_PLACE_NOUNS.split("|"))
+        | {"chairman", "million", "billion", "thousand", "percent"}
+        | _QUESTION_WORDS
+    )
+
+
+# Common English words of questions that a document may not use: known words, so the
+# spelling corrector leaves them alone ("complete" is not a typo of "compete").
+_QUESTION_WORDS = frozenset(
+    """complete completed completing finish finished happen happened occur occurred describe
+    described explain explained mention mentioned average overall maximum minimum roughly
+    approximately originally currently initially founded located employ employs employees
+    spend spent earn earned cost costs pay paid keep kept hold held total whole entire full
+    quickly fast soon first last latest recent previous following""".split()
+)
 
 
 def _is_followup(question: str) -> bool:

@@ -40,7 +40,11 @@ _CHANGE = re.compile(
 _TYPE_WORDS = frozenset(
     tokens(
         "year month date day time period percentage percent number amount name kind type "
-        "title headline heading section article document story text"
+        "title headline heading section article document story text "
+        # Units say what form the answer takes, not what it is about ("..., in yuan?").
+        "yuan renminbi rmb dollar dollars euro euros pound pounds yen "
+        # Light verbs carry little of what is asked ("When did it complete its IPO?").
+        "complete hold take make get have happen occur achieve reach see come go"
     )
 )
 _RELATIVE_DATE = re.compile(

@@ -62,6 +62,7 @@ _IRREGULAR = {
     "deliveries": "deliver",
     "delivery": "deliver",
     "valuation": "value",
+    "chairmen": "chairman",
     "valued": "value",
     "worth": "value",
 }
@@ -116,6 +117,8 @@ def tokens(text: str) -> list[str]:
     Example: "How much did Acme lose?" -> ["acme", "loss"]; "deficit" -> ["loss"]
     """
     out = []
+    # "R&D" and "R & D" are one word: single letters joined by "&" ("M&A", "P&L").
+    text = re.sub(r"\b([A-Za-z])\s*&\s*([A-Za-z])\b", r"\1\2", text)
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):

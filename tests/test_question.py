@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from assistant.errors import AssistantError, QuestionError
-from assistant.question import answer_type, rewrite, validate_history, validate_question
+from assistant.question import (
+    answer_type,
+    question_words,
+    rewrite,
+    validate_history,
+    validate_question,
+)
 from assistant.text import Vocabulary
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito.txt"
@@ -228,3 +234,14 @@ def test_rewrite__a_demonstrative_with_a_noun_is_a_follow_up() -> None:
     query = rewrite("What share of that money is earmarked for R&D?", history)
     assert query.followup
     assert "IPO" in query.text
+
+
+def test_tokens__letters_joined_by_ampersand_are_one_word() -> None:
+    from assistant.text import tokens
+
+    assert tokens("R & D spend") == tokens("R&D spend") == ["rd", "spend"]
+
+
+def test_vocabulary__leaves_common_question_words_alone() -> None:
+    vocabulary = Vocabulary(["The firm will compete in 2025.", *question_words()])
+    assert vocabulary.correct("When did it complete its IPO?") == "When did it complete its IPO?"
