@@ -93,6 +93,7 @@ class Span:
     kind: str  # quantity, percent, date, duration, name, person, quote, list
     has_unit: bool = False
     has_scale: bool = False
+    attributive: bool = False  # "a 500,000 - yuan price range": describes a noun, is no amount
 
 
 def _spans(pattern: re.Pattern[str], text: str, kind: str) -> Iterator[Span]:
@@ -139,7 +140,8 @@ def amounts(text: str) -> list[Span]:
             continue  # "5G"
         if re.search(rf"{MONTH}\s+$", before) or re.match(rf",\s*{YEAR}", after):
             continue  # a day of a month
-        out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale))
+        attributive = bool(re.search(r"\s-\s*[a-z]+$", span)) and bool(re.match(r"\s+[a-z]", after))
+        out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale, attributive))
     return out
 
 
@@ -157,7 +159,7 @@ def word_counts(text: str) -> list[Span]:
     return [
         Span(sp.start, sp.end, sp.text, "quantity", has_unit=True)
         for sp in _spans(_WORD_COUNT, text, "quantity")
-        if sp.text.split()[-1].lower() not in _NOT_UNITS
+        if sp.text.split()[-1].lower() not in _NOT_UNITS and not _AGO.match(text[sp.end :])
     ]
 
 
@@ -172,8 +174,11 @@ def dates(text: str) -> list[Span]:
 
 
 def durations(text: str) -> list[Span]:
-    """Example: "50,000 bookings in 25 days" -> ["in 25 days"]"""
-    return list(_spans(_DURATION, text, "duration"))
+    """Example: "50,000 bookings in 25 days" -> ["in 25 days"]; "five years ago" is a date."""
+    return [sp for sp in _spans(_DURATION, text, "duration") if not _AGO.match(text[sp.end :])]
+
+
+_AGO = re.compile(r"\s+ago\b")
 
 
 def _inside_number(text: str, sp: Span) -> bool:

@@ -50,6 +50,24 @@ _TYPE_WORDS = frozenset(
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_RANGE = re.compile(r"\b(?:range|bracket|between|band|segment|class|tier)\b", re.I)
+# Parts of a year: a figure for them is not the year's.
+_PARTIAL = re.compile(
+    rf"\b(?:first|second|third|fourth|1st|2nd|3rd|4th|last) (?:half|quarter)\b|\b[HQ][1-4]\b|"
+    rf"\bhalf[- ]year\b|\bmonthly\b|\bper month\b|\ba month\b|"
+    rf"\b{extract.MONTH}\s+(?:to|through|-|and)\s+{extract.MONTH}",
+    re.I,
+)
+# Questions about money, and the signs of money in a span.
+_MONEY_ASK = re.compile(
+    r"\b(?:price[sd]?|cost|costs|value|valued|valuation|worth|revenue|profit|loss|lose|lost|"
+    r"funding|funds|investment|invest|invested|cash|raise|raised|pay|paid|spend|spent|earn|"
+    r"earned|yuan|dollars?|money|proceeds)\b",
+    re.I,
+)
+_CURRENCY = re.compile(
+    r"yuan|renminbi|rmb|dollars?|euros?|pounds?|\byen\b|\bwon\b|rupees?|francs?|[$€£¥]", re.I
+)
 _BASED = re.compile(r"\b(?:based|headquarter\w*|located|home)\b", re.I)
 _PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
@@ -167,6 +185,14 @@ class Ranker:
             found = [s for s in found if s.kind != "percent"]
         elif kind == "quantity" and not _asks_change(question):
             found = [s for s in found if s.kind != "percent" or "%" in question]
+        if kind == "quantity" and not _RANGE.search(question):
+            found = [s for s in found if not s.attributive]  # "500,000-yuan price range"
+        if kind == "quantity" and re.search(r"\bhow many\b", question, re.I):
+            found = [s for s in found if not _CURRENCY.search(s.text)]
+        elif kind == "quantity" and _MONEY_ASK.search(question) and not _asks_change(question):
+            found = [s for s in found if not _is_count(s)]  # a price is not "50,000 bookings"
+        if kind == "person" and any(s.kind == "person" for s in found):
+            found = [s for s in found if s.kind == "person"]  # "Who led ...?" wants a person
         q = question.lower()
         q_tokens = set(tokens(question))
         kept = [
@@ -250,6 +276,11 @@ class Ranker:
                     value += 0.8 if _asks_change(question) else -0.3
                 if query.unit and set(tokens(query.unit)) & set(tokens(s.text)):
                     value += 0.9
+                if _RANGE.search(question) and re.search(
+                    r"\bbetween\b|\d\s+(?:to|and|-)\s+\S*\d", s.text
+                ):
+                    value += 0.6  # "Within what range ...?" -> "between 10 and 20 units"
+                value -= 0.3 * s.attributive
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
             if kind == "place" and _BASED.search(question):
@@ -368,6 +399,15 @@ class Ranker:
                 score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
+            if (
+                kind in ("quantity", "percent")
+                and query.years
+                and _PARTIAL.search(p.text)
+                and not _PARTIAL.search(question)
+            ):
+                ok = False  # a first-half or monthly figure does not answer for a whole year
+            if kind in ("quantity", "percent") and _other_measure(question, p.text):
+                ok = False  # "the starting price" is not "the stock price"
             if not ok:
                 score -= 0.6
             scored.append(Scored(h, score, support, ok, span))
@@ -411,6 +451,35 @@ def _defines_role(text: str, span: extract.Span, question: str) -> bool:
         ):
             return True
     return False
+
+
+_MEASURE = re.compile(r"\b([a-z]+)(?:['’]s?)?\s+(price|value|loss|profit|revenue|margin)s?\b")
+_SAME_MODIFIER = [{"stock", "share", "equity"}, {"net", "overall"}]
+
+
+def _other_measure(question: str, text: str) -> bool:
+    """The question's "<modifier> <measure>" ("starting price") meets only other kinds of
+    that measure in the sentence ("stock price")."""
+    for modifier, measure in _MEASURE.findall(question.lower()):
+        if modifier in STOPWORDS:
+            continue
+        same = next((g for g in _SAME_MODIFIER if modifier in g), {modifier})
+        seen = [m for m, n in _MEASURE.findall(text.lower()) if n == measure and m not in STOPWORDS]
+        if (
+            seen
+            and not any(m in same for m in seen)
+            and not re.search(
+                rf"\b{measure}s?\b(?!\s+(?:range|bracket|war|cuts?))",
+                re.sub(_MEASURE, "", text.lower()),
+            )
+        ):
+            return True
+    return False
+
+
+def _is_count(s: extract.Span) -> bool:
+    """ "50,000 bookings", "two consecutive years": a number of things, not money."""
+    return s.kind == "quantity" and s.has_unit and not _CURRENCY.search(s.text)
 
 
 def _as_person(s: extract.Span) -> extract.Span:

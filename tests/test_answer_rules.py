@@ -15,3 +15,27 @@ def test_defines_role__an_apposition_naming_the_role_and_organisation() -> None:
 
 def test_role_of__finds_the_post_and_its_owner() -> None:
     assert _ROLE_OF.findall("She served as the CEO of the car unit.") == [("CEO", "car unit")]
+
+
+def test_other_measure__a_starting_price_is_not_a_stock_price() -> None:
+    from assistant.rank import _other_measure
+
+    assert _other_measure(
+        "What is the starting price of the car?", "Its stock price fell to 7 yuan."
+    )
+    assert not _other_measure("What low did the share price fall to?", "Its stock price fell.")
+    assert not _other_measure("What was the net loss in 2020?", "It lost 2 billion yuan.")
+
+
+def test_amounts__a_hyphenated_unit_before_a_noun_is_attributive() -> None:
+    (span,) = extract.amounts("the most popular car in the 500,000 - yuan price range")
+    assert span.attributive
+    (span,) = extract.amounts("it was valued at 2.5 billion yuan.")
+    assert not span.attributive
+
+
+def test_word_counts__years_ago_is_no_count() -> None:
+    assert extract.word_counts("Five years ago, the deal came.") == []
+    assert [s.text for s in extract.word_counts("losses for two consecutive years")] == [
+        "two consecutive years"
+    ]
