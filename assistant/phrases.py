@@ -132,6 +132,8 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         span_text = text[s:e]
         if re.fullmatch(YEAR, span_text) or re.fullmatch(MONTH, span_text):
             continue
+        if re.fullmatch(r"[A-Z]\s*&\s*[A-Z]", span_text):
+            continue  # "R & D", "M&A": abbreviated common nouns, not names
         if initial and re.match(r"-[a-z]", text[e : e + 2]):
             continue  # "Self-research": a capitalised compound, not a name
         person = titled or _looks_like_person(text, s, e, parts)

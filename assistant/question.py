@@ -229,6 +229,15 @@ def answer_type(question: str) -> str:
     return "other" if lead else _noun_phrase_type(q)
 
 
+def head_noun(question: str) -> str | None:
+    """The noun a which/what question asks for. Example: "Which brand did X launch?" -> "brand"."""
+    m = re.search(
+        rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,3}}?({_NAME_NOUNS}|{_PLACE_NOUNS})\b",
+        question.lower(),
+    )
+    return m.group(1) if m else None
+
+
 def _noun_phrase_type(q: str) -> str:
     """Questions without a wh-word: "Trademark value?", "Give the total rise in the price."."""
     for kind, nouns in (

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant import extract, phrases
-from assistant.question import Query
+from assistant.question import Query, head_noun
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
 
@@ -193,6 +193,8 @@ class Ranker:
             found = [s for s in found if not _is_count(s)]  # a price is not "50,000 bookings"
         if kind == "person" and any(s.kind == "person" for s in found):
             found = [s for s in found if s.kind == "person"]  # "Who led ...?" wants a person
+        elif kind == "name":
+            found = [s for s in found if s.kind != "person"]  # "Which brand ...?" is no person
         q = question.lower()
         q_tokens = set(tokens(question))
         kept = [
@@ -201,7 +203,8 @@ class Ranker:
             if s.text.lower() not in q
             and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
         ]
-        if not kept and kind == "name":
+        noun = head_noun(question)
+        if not kept and kind == "name" and not (noun and not noun.endswith("s")):
             # "For what will the brands compete?" names nothing new: a list may be the answer.
             kept = phrases.enumerations(text)
         return kept
@@ -238,6 +241,9 @@ class Ranker:
             if stranded and stranded.group(2).lower() in _PREPOSITIONS
             else set()
         )
+
+        noun = head_noun(question)
+        head = set(tokens(noun)) if noun else set()
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -287,6 +293,12 @@ class Ranker:
                 # "Where is it based?" -> "this Lyon-based firm", "headquartered in Lyon"
                 near = p.text[max(0, s.start - 20) : s.end + 10]
                 value += 0.8 * bool(re.search(r"-\s*based|based in|headquartered in", near))
+            if head and kind in ("name", "list", "place"):
+                left = re.findall(r"[\w'’-]+", p.text[max(0, s.start - 40) : s.start])
+                left = [w for w in left if w.lower() not in ("the", "a", "an", "its", "their")]
+                right = re.findall(r"[\w'’-]+", p.text[s.end : s.end + 20])
+                if head & set(tokens(" ".join(left[-1:] + right[:1]))):
+                    value += 0.5  # "Which brand ...?" -> "the joint brand, AITO"
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
@@ -333,6 +345,10 @@ class Ranker:
             ]
             if posts and not any(o & asked for o in posts):
                 ok = False
+        # "At what share price ...?": a sentence with no price in reach tells another measure.
+        measures = set(query.primary) & _MEASURES
+        if measures and not query.followup and not measures & (reach | self.context_tokens[p.id]):
+            ok = False
         # The question's own content words (not names, years or answer-type nouns): enough of
         # their weight must be in reach, or the passage is about something else.
         content = (
@@ -453,6 +469,7 @@ def _defines_role(text: str, span: extract.Span, question: str) -> bool:
     return False
 
 
+_MEASURES = frozenset(tokens("price cost value loss profit revenue"))
 _MEASURE = re.compile(r"\b([a-z]+)(?:['’]s?)?\s+(price|value|loss|profit|revenue|margin)s?\b")
 _SAME_MODIFIER = [{"stock", "share", "equity"}, {"net", "overall"}]
 

@@ -63,6 +63,7 @@ _IRREGULAR = {
     "delivery": "deliver",
     "valuation": "value",
     "chairmen": "chairman",
+    "born": "birth",
     "valued": "value",
     "worth": "value",
 }
@@ -146,6 +147,7 @@ _SYNONYM_GROUPS = {
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
     "fund": "money cash proceeds",
+    "change": "transform transformed transforms transformation shift shifted",
     "vehicle": "car cars",
     "stake": "holding holdings",
     "cooperate": "cooperation partner partners partnered partnership alliance collaborate "

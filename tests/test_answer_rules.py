@@ -39,3 +39,18 @@ def test_word_counts__years_ago_is_no_count() -> None:
     assert [s.text for s in extract.word_counts("losses for two consecutive years")] == [
         "two consecutive years"
     ]
+
+
+def test_head_noun__the_noun_a_which_question_asks_for() -> None:
+    from assistant.question import head_noun
+
+    assert head_noun("Which automaker did the firm team up with?") == "automaker"
+    assert head_noun("What was the joint brand born from the deal?") == "brand"
+    assert head_noun("How much did it lose?") is None
+
+
+def test_names__an_ampersand_abbreviation_is_no_name() -> None:
+    from assistant import phrases
+
+    spans = phrases.names("The firm raised its R & D budget with Acme Motors.")
+    assert [s.text for s in spans] == ["Acme Motors"]
