@@ -23,7 +23,9 @@ class Answerer(Ranker):
         kind = query.answer_type
         if kind == "other" and QUOTE_ASK.search(question):
             kind = "name"
-        ranked = self.rerank(query, question, hits, kind)
+        # An elliptical follow-up ("What about Acme?") is read as the question it continues.
+        asked = question if query.text.startswith(question) else query.text
+        ranked = self.rerank(query, asked, hits, kind)
         unknown = [n for n in query.names if not set(tokens(n)) <= self.corpus_tokens]
         best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
         reason = None

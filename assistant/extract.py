@@ -20,7 +20,7 @@ YEAR = r"(?:1[89]\d\d|20\d\d)"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"(?:thousand|million|billion|trillion|bn|mn)"
 _MODIFIER = (
-    r"(?:(?:more|less|fewer) than|over|under|about|around|approximately|nearly|almost|"
+    r"(?:(?:no |not )?(?:more|less|fewer) than|over|under|about|around|approximately|nearly|almost|"
     r"at least|at most|up to|only|roughly|some)"
 )
 _CURRENCY_WORDS = (

@@ -295,11 +295,33 @@ def _names(question: str) -> list[str]:
             parts = word.split()
             if len(parts) == 1 and not word.isupper():
                 continue
-            word = " ".join(p for p in parts if not _WH.fullmatch(p)) or word
+            kept = [p for p in parts if not _WH.fullmatch(p)]
+            while len(kept) > 1 and kept[0].lower() in STOPWORDS:
+                kept = kept[1:]  # "After Acme announced ..." names Acme
+            word = " ".join(kept) or word
         if _WH.fullmatch(word) or word.split()[0].lower() in _MONTHS:
             continue
         found.append(word)
     return found
+
+
+def _constraint_names(question: str) -> list[str]:
+    """Names a supporting passage must mention: not those in a fronted clause ("After Acme
+    launched X, how much ...?") or used as a modifier ("the Lyon carmaker", "which US bank")."""
+    wh = _WH.search(question)
+    fronted = question[: wh.start()] if wh and "," in question[: wh.start()] else ""
+    out = []
+    for name in _names(question):
+        at = question.find(name)
+        if fronted and 0 <= at < len(fronted):
+            continue
+        before, after = question[:at], question[at + len(name) :]
+        if re.search(r"\b(?:the|a|an|which|what)\s+$", before, re.I) and re.match(
+            r"(?:['’]s)?\s+[a-z]", after
+        ):
+            continue
+        out.append(name)
+    return out
 
 
 def analyse(text: str, followup: bool = False) -> Query:
@@ -311,7 +333,7 @@ def analyse(text: str, followup: bool = False) -> Query:
         focus=tokens(text),
         primary=tokens(text),
         years=years,
-        names=_names(text),
+        names=_constraint_names(text),
         unit=_unit(text),
         followup=followup,
     )

@@ -50,6 +50,8 @@ _TYPE_WORDS = frozenset(
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_BOUND_ASK = re.compile(r"\b(?:maximum|max|most|cap|ceiling|limit|minimum|min|least|floor)\b", re.I)
+_BOUND = re.compile(r"(?:no |not )?(?:more|less|fewer) than|up to|at (?:most|least)", re.I)
 _RANGE = re.compile(r"\b(?:range|bracket|between|band|segment|class|tier)\b", re.I)
 # Parts of a year: a figure for them is not the year's.
 _PARTIAL = re.compile(
@@ -287,6 +289,10 @@ class Ranker:
                 ):
                     value += 0.6  # "Within what range ...?" -> "between 10 and 20 units"
                 value -= 0.3 * s.attributive
+            if s.kind in ("quantity", "percent") and _BOUND_ASK.search(question):
+                value += 0.4 * bool(
+                    _BOUND.match(s.text)
+                )  # "the maximum stake" -> "no more than 40%"
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
             if kind == "place" and _BASED.search(question):

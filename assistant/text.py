@@ -147,6 +147,7 @@ _SYNONYM_GROUPS = {
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
     "fund": "money cash proceeds",
+    "describe": "call called calls dub dubbed term termed",
     "change": "transform transformed transforms transformation shift shifted",
     "vehicle": "car cars",
     "stake": "holding holdings",

@@ -140,7 +140,7 @@ def test_amounts__a_spelled_out_percentage_is_not_an_amount() -> None:
             ["110.42%"],
         ),
         ("A cumulative decline of more than 70% in less than a year.", ["more than 70%"]),
-        ("The stake is no more than 40 percent.", ["more than 40 percent"]),
+        ("The stake is no more than 40 percent.", ["no more than 40 percent"]),
     ],
 )
 def test_percents__found_with_their_modifiers(sentence: str, expected: list[str]) -> None:
@@ -265,3 +265,7 @@ def test_dates__month_with_relative_year_is_one_date() -> None:
 def test_places__names_with_a_place_cue_only() -> None:
     text = "In May 2020, this Lyon-based firm raised funds through its Geneva IPO with Acme."
     assert _texts(phrases.places(text)) == ["Lyon", "Geneva"]
+
+
+def test_amounts__no_more_than_is_part_of_the_amount() -> None:
+    assert _texts(extract.percents("with a ratio of no more than 40%.")) == ["no more than 40%"]

@@ -245,3 +245,11 @@ def test_tokens__letters_joined_by_ampersand_are_one_word() -> None:
 def test_vocabulary__leaves_common_question_words_alone() -> None:
     vocabulary = Vocabulary(["The firm will compete in 2025.", *question_words()])
     assert vocabulary.correct("When did it complete its IPO?") == "When did it complete its IPO?"
+
+
+def test_constraint_names__skip_fronted_clauses_and_modifiers() -> None:
+    from assistant.question import _constraint_names
+
+    assert _constraint_names("After Acme launched Zed, how much did Bolt fall?") == ["Bolt"]
+    assert _constraint_names("What was the Lyon carmaker worth?") == []
+    assert _constraint_names("Which US bank warned Acme?") == ["Acme"]
