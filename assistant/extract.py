@@ -163,6 +163,18 @@ def word_counts(text: str) -> list[Span]:
     ]
 
 
+_MULTIPLE = re.compile(
+    r"(?<![\w-])(?:(?:more|less) than\s+|nearly\s+|almost\s+|roughly\s+)?"
+    r"(?:doubled|tripled|trebled|quadrupled|halved|\d+(?:\.\d+)?\s*-?\s*fold)\b",
+    re.I,
+)
+
+
+def multiples(text: str) -> list[Span]:
+    """Changes said as multiples. Example: "the price more than tripled" -> ["more than tripled"]"""
+    return [Span(sp.start, sp.end, sp.text, "percent") for sp in _spans(_MULTIPLE, text, "percent")]
+
+
 def percents(text: str) -> list[Span]:
     """Example: "a 150% increase and 10% of the shares" -> ["150%", "10%"]"""
     return list(_spans(_PERCENT, text, "percent"))

@@ -156,8 +156,12 @@ class Ranker:
         """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
         if kind == "quantity":
             found = extract.amounts(text) + extract.percents(text)
+            if _asks_change(question):
+                found += extract.multiples(text)  # "By how much did it rise?" -> "tripled"
             if re.search(r"\bhow many\b", question, re.I):
                 found += extract.word_counts(text)
+            elif not found:
+                found = extract.word_counts(text)  # "a volume of a few thousand units"
         elif kind == "percent":
             found = extract.percents(text)
         elif kind == "date":

@@ -269,3 +269,8 @@ def test_places__names_with_a_place_cue_only() -> None:
 
 def test_amounts__no_more_than_is_part_of_the_amount() -> None:
     assert _texts(extract.percents("with a ratio of no more than 40%.")) == ["no more than 40%"]
+
+
+def test_multiples__changes_said_as_multiples() -> None:
+    text = "After the launch, the stock price more than tripled, and costs doubled; a 3-fold rise."
+    assert _texts(extract.multiples(text)) == ["more than tripled", "doubled", "3-fold"]
