@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import QuestionError
@@ -317,7 +317,9 @@ def _constraint_names(question: str) -> list[str]:
             continue
         before, after = question[:at], question[at + len(name) :]
         if re.search(r"\b(?:the|a|an|which|what)\s+$", before, re.I) and re.match(
-            r"(?:['’]s)?\s+[a-z]", after
+            r"(?:['’]s)?\s+(?!(?:is|was|are|were|has|had|have|do|does|did|will|would|can|could|"
+            r"may|might|should|must)\b)[a-z]+(?<!ed)\b",
+            after,
         ):
             continue
         out.append(name)
@@ -374,6 +376,19 @@ def _is_followup(question: str) -> bool:
     )
 
 
+def _year_shift(question: str) -> int:
+    """-1 for "the year before", +1 for "the year after", else 0."""
+    if re.search(
+        r"\b(?:year|one year) (?:before|earlier|prior)\b|\bprevious year\b", question, re.I
+    ):
+        return -1
+    if re.search(
+        r"\b(?:year|one year) (?:after|later)\b|\b(?:next|following) year\b", question, re.I
+    ):
+        return 1
+    return 0
+
+
 def _elliptical(question: str) -> bool:
     """A fragment that borrows the previous question ("And in 2021?", "What about Acme?").
 
@@ -407,6 +422,10 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     prior = rewrite(previous_questions[-1], history[: _last_user_index(history)], vocabulary)
     replies = [c for r, c in history if r == "assistant"]
     own = analyse(question, followup=True)
+    shift = _year_shift(question)
+    if shift and not own.years and len(prior.years) == 1:
+        # "And the year before?" after a 2022 question asks about 2021.
+        own = replace(own, years=[str(int(prior.years[0]) + shift)])
     if _elliptical(question):
         # Ellipsis: keep the previous question, swap in the new year/name.
         text = prior.text
@@ -418,7 +437,11 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         years = own.years or prior.years
         return Query(
             text=text,
-            answer_type=prior.answer_type if own.answer_type == "other" else own.answer_type,
+            answer_type=(
+                prior.answer_type
+                if own.answer_type == "other" or not _WH.search(question)
+                else own.answer_type
+            ),
             focus=own.focus + [t for t in prior.focus if t not in own.focus + prior.years],
             primary=own.focus,
             years=years,

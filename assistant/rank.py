@@ -247,6 +247,10 @@ class Ranker:
             if stranded and stranded.group(2).lower() in _PREPOSITIONS
             else set()
         )
+        # "... developed to compete with which rival?": the same words lead to the answer.
+        fronted = re.search(r"(\w+)\s+(\w+)\s+(?:which|what|whom)\b", question, re.I)
+        if fronted and fronted.group(2).lower() in _PREPOSITIONS:
+            question_end |= set(tokens(fronted.group(1)))
 
         noun = head_noun(question)
         head = set(tokens(noun)) if noun else set()

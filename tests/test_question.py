@@ -253,3 +253,14 @@ def test_constraint_names__skip_fronted_clauses_and_modifiers() -> None:
     assert _constraint_names("After Acme launched Zed, how much did Bolt fall?") == ["Bolt"]
     assert _constraint_names("What was the Lyon carmaker worth?") == []
     assert _constraint_names("Which US bank warned Acme?") == ["Acme"]
+
+
+def test_rewrite__the_year_before_shifts_the_previous_year() -> None:
+    history = [
+        ("user", "How much did the firm lose in 2022?"),
+        ("assistant", "**3.8 billion yuan**"),
+    ]
+    query = rewrite("And the year before?", history)
+    assert query.years == ["2021"]
+    assert "2021" in query.text
+    assert query.answer_type == "quantity"
