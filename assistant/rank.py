@@ -22,7 +22,8 @@ from assistant.types import Hit, Passage
 SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list", "place"}
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|led to|lead to|leading to|so that|in order to|aim(?:ed|ing)? "
-    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
+    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed|"
+    r"(?:limited|driven|caused|hit|hurt|weighed down|held back) by)\b",
     re.I,
 )
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
@@ -421,8 +422,9 @@ class Ranker:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
             if span and query.previous_answer and span.text == query.previous_answer:
                 score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
-            if span and kind == "person" and _defines_role(p.text, span, query.text):
-                score += 0.4  # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
+            if span and kind == "person":
+                # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
+                score += 0.4 * _defines_role(p.text, span, query.text)
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
@@ -467,20 +469,23 @@ def _count_in(question: str) -> int | None:
     return None
 
 
-def _defines_role(text: str, span: extract.Span, question: str) -> bool:
+def _defines_role(text: str, span: extract.Span, question: str) -> float:
     """The span is followed by an apposition naming the question's role of its organisation.
 
     Example: "Zhang Wei, the chairman of Acme, said" for "Who is the chairman of Acme?"
     """
     after = _APPOSITION.match(text[span.end :])
     if not after:
-        return False
+        return 0.0
     for role, owner in _ROLE_OF.findall(question):
         if role.lower() == after.group(1).lower() and set(tokens(owner)) & set(
             tokens(after.group(2))
         ):
-            return True
-    return False
+            return 1.0
+    # A reworded role ("Who heads the board of ...?") with an owner described, not named.
+    if not _ROLE_OF.search(question) and set(tokens(after.group(1))) <= set(tokens(question)):
+        return 0.6
+    return 0.0
 
 
 _MEASURES = frozenset(tokens("price cost value loss profit revenue"))

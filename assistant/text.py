@@ -112,6 +112,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_CHAIRS = re.compile(
+    r"\b(?:head|heads|headed|heading|lead|leads|led|leading|chairs|chaired)\s+(?:the\s+)?board\b",
+    re.I,
+)
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens for matching, synonyms joined.
 
@@ -120,6 +126,8 @@ def tokens(text: str) -> list[str]:
     out = []
     # "R&D" and "R & D" are one word: single letters joined by "&" ("M&A", "P&L").
     text = re.sub(r"\b([A-Za-z])\s*&\s*([A-Za-z])\b", r"\1\2", text)
+    # "heads the board" / "leads the board" is what a chairman does.
+    text = _CHAIRS.sub("chairman", text)
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):

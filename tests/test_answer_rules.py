@@ -9,8 +9,9 @@ from assistant.rank import _ROLE_OF, _defines_role
 def test_defines_role__an_apposition_naming_the_role_and_organisation() -> None:
     text = "At the event, Jane Doe, the chairman of Acme, spoke."
     span = extract.Span(14, 22, "Jane Doe", "person")
-    assert _defines_role(text, span, "Who is the chairman of Acme?")
-    assert not _defines_role(text, span, "Who is the chairman of Bolt?")
+    assert _defines_role(text, span, "Who is the chairman of Acme?") == 1.0
+    assert _defines_role(text, span, "Who is the chairman of Bolt?") == 0.0
+    assert _defines_role(text, span, "Who heads the board of the carmaker?") == 0.6
 
 
 def test_role_of__finds_the_post_and_its_owner() -> None:
