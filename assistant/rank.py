@@ -81,6 +81,11 @@ _ROLE = (
     r"chief executive|cfo|cto|coo|general manager|managing director|spokesperson)"
 )
 _ROLE_OF = re.compile(rf"\b({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+)?)", re.I)
+# "Who is the CEO ...", "Who heads the board ...": the role holder is what is asked.
+_WHO_IS = re.compile(
+    r"^\s*who\s+(?:is|was|are|were|became|becomes|has been|heads|leads|chairs)\b", re.I
+)
+_ROLE_TOKENS = frozenset(tokens("chairman ceo president founder cfo cto coo spokesperson"))
 _APPOSITION = re.compile(
     rf",\s+(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){{0,2}}?({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+)", re.I
 )
@@ -202,6 +207,25 @@ class Ranker:
             found = [s for s in found if s.kind == "person"]  # "Who led ...?" wants a person
         elif kind == "name":
             found = [s for s in found if s.kind != "person"]  # "Which brand ...?" is no person
+            if head_noun(question) in _ORG_HEADS and not re.search(
+                r"\b(?:call|calls|called|name|named|term|termed|dubbed)\b", question, re.I
+            ):
+                # "Which automaker ...?": a quoted name is a brand or a phrase, not a company.
+                found = [
+                    s
+                    for s in found
+                    if s.kind != "quote"
+                    and not re.search(r"[\"“]\s*$", text[: s.start])
+                    and not _NOT_ORG_AFTER.match(text[s.end :])  # "the X model" is no company
+                ]
+        asked_measures = set(tokens(question)) & _MEASURES
+        if kind == "quantity" and asked_measures:
+            found = [
+                s
+                for s in found
+                if not _CURRENCY.search(s.text)
+                or _measure_before(text, s) in asked_measures | {None}
+            ]
         q = question.lower()
         q_tokens = set(tokens(question))
         kept = [
@@ -252,6 +276,10 @@ class Ranker:
         fronted = re.search(r"(\w+)\s+(\w+)\s+(?:which|what|whom)\b", question, re.I)
         if fronted and fronted.group(2).lower() in _PREPOSITIONS:
             question_end |= set(tokens(fronted.group(1)))
+        # "... partner with for Luxeed?": a preposition followed by another one is stranded.
+        for verb, prep, nxt in re.findall(r"(\w+)\s+(\w+)\s+(\w+)", question):
+            if prep.lower() in _PREPOSITIONS and nxt.lower() in _PREPOSITIONS:
+                question_end |= set(tokens(verb))
 
         noun = head_noun(question)
         head = set(tokens(noun)) if noun else set()
@@ -354,6 +382,9 @@ class Ranker:
         # "Who is the CEO of Acme?": a sentence naming the CEO of something else is about
         # another post ("the CEO of the car unit"), unless it also names the one asked about.
         asked = set(tokens(query.text))
+        roles = asked & _ROLE_TOKENS if _WHO_IS.search(query.text) else set()
+        if roles and not query.followup and not roles & sentence:
+            ok = False  # "Who is the CEO of X?" needs a sentence that names a CEO
         for role, _ in _ROLE_OF.findall(query.text if not query.followup else ""):
             posts = [
                 set(tokens(o)) for r, o in _ROLE_OF.findall(p.text) if r.lower() == role.lower()
@@ -511,6 +542,28 @@ def _other_measure(question: str, text: str) -> bool:
         ):
             return True
     return False
+
+
+_NOT_ORG_AFTER = re.compile(
+    r"[\"”]?\s+(?:model|models|brand|brands|system|platform|concept|edition|strategy|report|"
+    r"index|cockpit|series|approach|mode)\b"
+)
+_ORG_HEADS = frozenset(
+    "company companies firm firms automaker automakers carmaker carmakers maker bank banks "
+    "manufacturer partner partners supplier shareholder group organisation organization "
+    "institution".split()
+)
+_MEASURE_WORDS = frozenset(tokens("price cost value loss profit revenue sale fund raised invest"))
+
+
+def _measure_before(text: str, s: extract.Span) -> str | None:
+    """The measure a number is given for: the last measure word before it in its clause.
+
+    Example: "its market value increased to 279.8 billion yuan" -> "value"
+    """
+    start = max((m.end() for m in _CLAUSE.finditer(text, 0, s.start)), default=0)
+    words = [t for t in tokens(text[start : s.start]) if t in _MEASURE_WORDS]
+    return words[-1] if words else None
 
 
 def _is_count(s: extract.Span) -> bool:

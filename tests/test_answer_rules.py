@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant import extract
 from assistant.rank import _ROLE_OF, _defines_role
+from assistant.text import tokens
 
 
 def test_defines_role__an_apposition_naming_the_role_and_organisation() -> None:
@@ -55,3 +56,11 @@ def test_names__an_ampersand_abbreviation_is_no_name() -> None:
 
     spans = phrases.names("The firm raised its R & D budget with Acme Motors.")
     assert [s.text for s in spans] == ["Acme Motors"]
+
+
+def test_measure_before__the_measure_a_figure_is_given_for() -> None:
+    from assistant.rank import _measure_before
+
+    text = "On May 1, its stock price rose by 7%, and its market value increased to 9 billion yuan."
+    (span,) = extract.amounts(text)
+    assert _measure_before(text, span) == tokens("value")[0]
