@@ -92,7 +92,7 @@ class Answerer(Ranker):
         neighbours = [n for n in self.passages if n.kind == "sentence" and _adjacent(n, p)]
         premise = _PREMISE.search(question)
         if premise:
-            wanted = set(tokens(premise.group(1)))
+            wanted = set(tokens(premise.group(1) or premise.group(2)))
             found = wanted & self.sentence_tokens[p.id]
             following = [n for n in neighbours if n.position == p.position + 1]
             if wanted and len(found) >= 0.6 * len(wanted) and following:
@@ -105,7 +105,11 @@ class Answerer(Ranker):
 
 
 # "How did X respond after Y?": Y is what the best sentence may only restate.
-_PREMISE = re.compile(r"\b(?:after|when|following|once|upon)\s+([^?]+)", re.I)
+_PREMISE = re.compile(
+    r"\b(?:after|when|following|once|upon)\s+([^?]+)"
+    r"|\b(?:respond(?:ed|s)?|react(?:ed|s)?)\s+to\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    re.I,
+)
 _WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|led to|drove|made)\b", re.I)
 # Words saying a sentence holds the cause ("Due to X, Y"); "As a result" points backwards.
 _CAUSE = re.compile(r"\b(?:because|due to|owing to|thanks to|as a result of|driven by)\b", re.I)
