@@ -426,6 +426,16 @@ class Ranker:
             >= 0.75 * total
             # Places are few and seldom share words with "where" questions.
             or (kind == "place" and phrases.places(h.passage.text, self.proper_words))
+            # "How many straight years ...?": a sentence counting that very noun.
+            or (
+                kind == "quantity"
+                and query.unit is not None
+                and not query.followup  # a follow-up's subject is in its history, not here
+                and any(
+                    set(tokens(query.unit)) & set(tokens(sp.text))
+                    for sp in extract.word_counts(h.passage.text) + extract.amounts(h.passage.text)
+                )
+            )
         ]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []

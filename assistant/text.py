@@ -118,6 +118,9 @@ _CHAIRS = re.compile(
 )
 
 
+_IN_THE_RED = re.compile(r"\bin the red\b", re.I)
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens for matching, synonyms joined.
 
@@ -128,6 +131,7 @@ def tokens(text: str) -> list[str]:
     text = re.sub(r"\b([A-Za-z])\s*&\s*([A-Za-z])\b", r"\1\2", text)
     # "heads the board" / "leads the board" is what a chairman does.
     text = _CHAIRS.sub("chairman", text)
+    text = _IN_THE_RED.sub(" loss ", text)  # "in the red" is making a loss
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
@@ -155,6 +159,7 @@ _SYNONYM_GROUPS = {
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
     "fund": "money cash proceeds",
+    "consecutive": "straight successive",
     "describe": "call called calls dub dubbed term termed",
     "change": "transform transformed transforms transformation shift shifted",
     "vehicle": "car cars",
