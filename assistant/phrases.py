@@ -82,11 +82,11 @@ _OPENERS = frozenset({"The", "A", "An", "In", "On", "At", "By", "For", "From", "
 
 
 def quotes(text: str) -> list[Span]:
-    """Quoted phrases of at most eight words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
+    """Quoted phrases of at most twelve words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
     out = []
     for m in _QUOTE.finditer(text):
         inner = m.group(1).strip().rstrip(",.;:")
-        if 0 < len(inner.split()) <= 8:
+        if 0 < len(inner.split()) <= 12:
             s = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
             out.append(Span(s, s + len(inner), inner, "quote"))
     return out
@@ -113,7 +113,7 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
             and proper_words is not None
             and parts[0] not in proper_words
             and (
-                parts[0].lower() in _COMMON_OPENERS
+                re.sub(r"['’]\w*$", "", parts[0].lower()) in _COMMON_OPENERS  # "It's"
                 or (len(parts) == 1 and text[m.end() : m.end() + 1] == ",")
                 or (len(parts) > 1 and parts[1] in proper_words)
             )

@@ -274,3 +274,10 @@ def test_amounts__no_more_than_is_part_of_the_amount() -> None:
 def test_multiples__changes_said_as_multiples() -> None:
     text = "After the launch, the stock price more than tripled, and costs doubled; a 3-fold rise."
     assert _texts(extract.multiples(text)) == ["more than tripled", "doubled", "3-fold"]
+
+
+def test_quotes__up_to_twelve_words_and_no_contraction_names() -> None:
+    text = 'The bank asserted that "Acme\'s golden product cycle is coming to an end."'
+    assert _texts(phrases.quotes(text)) == ["Acme's golden product cycle is coming to an end"]
+    said = 'He said, "It\'s a good thing that the circle is expanding."'
+    assert "It" not in _texts(phrases.names(said, frozenset()))
