@@ -182,7 +182,7 @@ def answer_type(question: str) -> str:
         # ("source") says what is asked; a later "price" only describes it.
         return "other"
     if re.search(
-        rf"\b(what|which|by what)\s+(?:[\w-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
+        rf"\b(what|which|by what)\s+(?:[\w'’-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
     ) or re.search(r"\b(percent|percentage)\b", q):
         return "percent"
     if re.search(

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant import extract, phrases
-from assistant.question import Query, head_noun
+from assistant.question import Query, _unit, head_noun
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
 
@@ -201,6 +201,14 @@ class Ranker:
             found = [s for s in found if not s.attributive]  # "500,000-yuan price range"
         if kind == "quantity" and re.search(r"\bhow many\b", question, re.I):
             found = [s for s in found if not _CURRENCY.search(s.text)]
+            unit = _unit(question)
+            if unit:  # "How many models ...?" is not answered by "five brands"
+                found = [
+                    s
+                    for s in found
+                    if not (_is_count(s) and s.text[-1:].isalpha())
+                    or set(tokens(f"{unit} unit")) & set(tokens(s.text))  # "units" fit any
+                ]
         elif kind == "quantity" and _MONEY_ASK.search(question) and not _asks_change(question):
             found = [s for s in found if not _is_count(s)]  # a price is not "50,000 bookings"
         if kind == "person" and any(s.kind == "person" for s in found):
@@ -218,7 +226,9 @@ class Ranker:
                     and not re.search(r"[\"“]\s*$", text[: s.start])
                     and not _NOT_ORG_AFTER.match(text[s.end :])  # "the X model" is no company
                 ]
-        asked_measures = set(tokens(question)) & _MEASURES
+        asked_measures = {
+            m for family in _MEASURE_FAMILIES if family & set(tokens(question)) for m in family
+        }
         if kind == "quantity" and asked_measures:
             found = [
                 s
@@ -563,7 +573,11 @@ _ORG_HEADS = frozenset(
     "manufacturer partner partners supplier shareholder group organisation organization "
     "institution".split()
 )
-_MEASURE_WORDS = frozenset(tokens("price cost value loss profit revenue sale fund raised invest"))
+_MEASURE_FAMILIES = [
+    frozenset(tokens(words))
+    for words in ("price cost", "value", "loss", "profit", "revenue sale", "fund raised", "invest")
+]
+_MEASURE_WORDS = frozenset().union(*_MEASURE_FAMILIES)
 
 
 def _measure_before(text: str, s: extract.Span) -> str | None:

@@ -64,3 +64,9 @@ def test_measure_before__the_measure_a_figure_is_given_for() -> None:
     text = "On May 1, its stock price rose by 7%, and its market value increased to 9 billion yuan."
     (span,) = extract.amounts(text)
     assert _measure_before(text, span) == tokens("value")[0]
+
+
+def test_answer_type__possessive_before_a_percent_noun() -> None:
+    from assistant.question import answer_type
+
+    assert answer_type("What was Acme's market share in 2024?") == "percent"
