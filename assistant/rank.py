@@ -53,6 +53,8 @@ _RELATIVE_DATE = re.compile(
 )
 _BOUND_ASK = re.compile(r"\b(?:maximum|max|most|cap|ceiling|limit|minimum|min|least|floor)\b", re.I)
 _BOUND = re.compile(r"(?:no |not )?(?:more|less|fewer) than|up to|at (?:most|least)", re.I)
+# Plural nouns whose answer is often two short phrases ("X and Y are the strategies").
+_PAIR_ASK = re.compile(r"\b(?:strategies|goals|aims|priorities|measures|steps|reasons)\b", re.I)
 _RANGE = re.compile(r"\b(?:range|bracket|between|band|segment|class|tier)\b", re.I)
 # Parts of a year: a figure for them is not the year's.
 _PARTIAL = re.compile(
@@ -180,7 +182,7 @@ class Ranker:
             found = phrases.enumerations(text) + phrases.name_pairs(
                 text, phrases.names(text, self.proper_words)
             )
-            if _count_in(question) == 2 and not found:
+            if not found and (_count_in(question) == 2 or _PAIR_ASK.search(question)):
                 found = phrases.word_pairs(text, STOPWORDS)
         elif kind == "place":
             found = phrases.places(text, self.proper_words)
