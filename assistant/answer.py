@@ -7,6 +7,8 @@ support an answer, and the markdown reply. Non-goals: generating text; everythin
 
 from __future__ import annotations
 
+import re
+
 from assistant.config import Settings
 from assistant.question import Query
 from assistant.rank import QUOTE_ASK, SPAN_TYPES, Ranker, Scored
@@ -21,7 +23,9 @@ class Answerer(Ranker):
         kind = query.answer_type
         if kind == "other" and QUOTE_ASK.search(question):
             kind = "name"
-        ranked = self.rerank(query, question, hits, kind)
+        # An elliptical follow-up ("What about Acme?") is read as the question it continues.
+        asked = question if query.text.startswith(question) else query.text
+        ranked = self.rerank(query, asked, hits, kind)
         unknown = [n for n in query.names if not set(tokens(n)) <= self.corpus_tokens]
         best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
         reason = None
@@ -34,7 +38,13 @@ class Answerer(Ranker):
         elif not best.constraints_ok:
             reason = "no passage matches every detail the question names"
         elif best.hit.passage.kind != "heading" and (
-            best.support < settings.min_evidence or best.hit.dense < 0.2
+            (max(best.hit.dense, best.hit.dense_context) < 0.2 and best.support < 0.9)
+            or (
+                best.support < settings.min_evidence
+                # A reworded question shares few words with its sentence; a close meaning
+                # (dense similarity) with some shared words is evidence enough.
+                and not (best.hit.dense >= 0.5 and best.support >= 0.15)
+            )
         ):
             reason = "the closest passages share too little with the question"
         if reason or best is None:
@@ -47,6 +57,8 @@ class Answerer(Ranker):
                 for s in ranked[1:5]
                 if s.score >= 0.75 * best.score and _adjacent(s.hit.passage, best.hit.passage)
             ][:1]
+            if kind == "reason":
+                chosen = self._reason_first(question, best, ranked, chosen)
         order = chosen + [s for s in ranked if s not in chosen]
         citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
         if best.span:
@@ -65,6 +77,50 @@ class Answerer(Ranker):
             answer_type=kind,
             query=query.text,
         )
+
+    def _reason_first(
+        self, question: str, best: Scored, ranked: list[Scored], chosen: list[Scored]
+    ) -> list[Scored]:
+        """Why/how answers: the sentence giving the reason or the action comes first.
+
+        When the best sentence only restates the question's premise ("after X", "when X")
+        the answer is the next sentence; for "why", a neighbour saying "due to" / "because"
+        holds the reason the best sentence lacks.
+        """
+        p = best.hit.passage
+        by_id = {s.hit.passage.id: s for s in ranked}
+        neighbours = [n for n in self.passages if n.kind == "sentence" and _adjacent(n, p)]
+        premise = _PREMISE.search(question)
+        if premise:
+            wanted = set(tokens(premise.group(1) or premise.group(2)))
+            found = wanted & self.sentence_tokens[p.id]
+            following = [n for n in neighbours if n.position == p.position + 1]
+            if wanted and len(found) >= 0.6 * len(wanted) and following:
+                return [_as_scored(following[0], best, by_id), best]
+        if _WHY.search(question) and not _CAUSE.search(p.text):
+            for n in sorted(neighbours, key=lambda n: -n.position):
+                if _CAUSE.search(n.text) and not _EFFECT.match(n.text):
+                    return [_as_scored(n, best, by_id), best]
+        return chosen
+
+
+# "How did X respond after Y?": Y is what the best sentence may only restate.
+_PREMISE = re.compile(
+    r"\b(?:after|when|following|once|upon)\s+([^?]+)"
+    r"|\b(?:respond(?:ed|s)?|react(?:ed|s)?)\s+to\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    re.I,
+)
+_WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|led to|drove|made)\b", re.I)
+# Words saying a sentence holds the cause ("Due to X, Y"); "As a result" points backwards.
+_CAUSE = re.compile(r"\b(?:because|due to|owing to|thanks to|as a result of|driven by)\b", re.I)
+_EFFECT = re.compile(r"\s*(?:as a result|therefore|thus|hence|so|this)\b", re.I)
+
+
+def _as_scored(p: Passage, best: Scored, by_id: dict[str, Scored]) -> Scored:
+    if p.id in by_id:
+        return by_id[p.id]
+    hit = Hit(passage=p, score=best.hit.score, dense=best.hit.dense, dense_context=0.0, lexical=0.0)
+    return Scored(hit, best.score, best.support, best.constraints_ok, None)
 
 
 def _adjacent(a: Passage, b: Passage) -> bool:

@@ -20,7 +20,7 @@ YEAR = r"(?:1[89]\d\d|20\d\d)"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"(?:thousand|million|billion|trillion|bn|mn)"
 _MODIFIER = (
-    r"(?:(?:more|less|fewer) than|over|under|about|around|approximately|nearly|almost|"
+    r"(?:(?:no |not )?(?:more|less|fewer) than|over|under|about|around|approximately|nearly|almost|"
     r"at least|at most|up to|only|roughly|some)"
 )
 _CURRENCY_WORDS = (
@@ -70,7 +70,9 @@ _DATE = re.compile(
     + r"(?:\s+to\s+"
     + YEAR
     + r")?"
-    r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|last\s+year|next\s+year)"
+    r"|(?:\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago|(?:"
+    + MONTH
+    + r"\s+)?(?:last|next|this)\s+year|last\s+year|next\s+year)"
     r"(?![\w])"
 )
 _DURATION = re.compile(
@@ -91,6 +93,7 @@ class Span:
     kind: str  # quantity, percent, date, duration, name, person, quote, list
     has_unit: bool = False
     has_scale: bool = False
+    attributive: bool = False  # "a 500,000 - yuan price range": describes a noun, is no amount
 
 
 def _spans(pattern: re.Pattern[str], text: str, kind: str) -> Iterator[Span]:
@@ -137,7 +140,8 @@ def amounts(text: str) -> list[Span]:
             continue  # "5G"
         if re.search(rf"{MONTH}\s+$", before) or re.match(rf",\s*{YEAR}", after):
             continue  # a day of a month
-        out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale))
+        attributive = bool(re.search(r"\s-\s*[a-z]+$", span)) and bool(re.match(r"\s+[a-z]", after))
+        out.append(Span(s, e, span.rstrip(" ,"), "quantity", has_unit, has_scale, attributive))
     return out
 
 
@@ -155,8 +159,20 @@ def word_counts(text: str) -> list[Span]:
     return [
         Span(sp.start, sp.end, sp.text, "quantity", has_unit=True)
         for sp in _spans(_WORD_COUNT, text, "quantity")
-        if sp.text.split()[-1].lower() not in _NOT_UNITS
+        if sp.text.split()[-1].lower() not in _NOT_UNITS and not _AGO.match(text[sp.end :])
     ]
+
+
+_MULTIPLE = re.compile(
+    r"(?<![\w-])(?:(?:more|less) than\s+|nearly\s+|almost\s+|roughly\s+)?"
+    r"(?:doubled|tripled|trebled|quadrupled|halved|\d+(?:\.\d+)?\s*-?\s*fold)\b",
+    re.I,
+)
+
+
+def multiples(text: str) -> list[Span]:
+    """Changes said as multiples. Example: "the price more than tripled" -> ["more than tripled"]"""
+    return [Span(sp.start, sp.end, sp.text, "percent") for sp in _spans(_MULTIPLE, text, "percent")]
 
 
 def percents(text: str) -> list[Span]:
@@ -170,8 +186,11 @@ def dates(text: str) -> list[Span]:
 
 
 def durations(text: str) -> list[Span]:
-    """Example: "50,000 bookings in 25 days" -> ["in 25 days"]"""
-    return list(_spans(_DURATION, text, "duration"))
+    """Example: "50,000 bookings in 25 days" -> ["in 25 days"]; "five years ago" is a date."""
+    return [sp for sp in _spans(_DURATION, text, "duration") if not _AGO.match(text[sp.end :])]
+
+
+_AGO = re.compile(r"\s+ago\b")
 
 
 def _inside_number(text: str, sp: Span) -> bool:

@@ -82,11 +82,11 @@ _OPENERS = frozenset({"The", "A", "An", "In", "On", "At", "By", "For", "From", "
 
 
 def quotes(text: str) -> list[Span]:
-    """Quoted phrases of at most eight words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
+    """Quoted phrases of at most twelve words. Example: 'the "Luxeed" brand' -> ["Luxeed"]"""
     out = []
     for m in _QUOTE.finditer(text):
         inner = m.group(1).strip().rstrip(",.;:")
-        if 0 < len(inner.split()) <= 8:
+        if 0 < len(inner.split()) <= 12:
             s = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
             out.append(Span(s, s + len(inner), inner, "quote"))
     return out
@@ -113,7 +113,7 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
             and proper_words is not None
             and parts[0] not in proper_words
             and (
-                parts[0].lower() in _COMMON_OPENERS
+                re.sub(r"['’]\w*$", "", parts[0].lower()) in _COMMON_OPENERS  # "It's"
                 or (len(parts) == 1 and text[m.end() : m.end() + 1] == ",")
                 or (len(parts) > 1 and parts[1] in proper_words)
             )
@@ -132,6 +132,8 @@ def names(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
         span_text = text[s:e]
         if re.fullmatch(YEAR, span_text) or re.fullmatch(MONTH, span_text):
             continue
+        if re.fullmatch(r"[A-Z]\s*&\s*[A-Z]", span_text):
+            continue  # "R & D", "M&A": abbreviated common nouns, not names
         if initial and re.match(r"-[a-z]", text[e : e + 2]):
             continue  # "Self-research": a capitalised compound, not a name
         person = titled or _looks_like_person(text, s, e, parts)
@@ -253,3 +255,27 @@ def word_pairs(text: str, stopwords: frozenset[str]) -> list[Span]:
 def _gap(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
     """Punctuation between two words ends a phrase."""
     return bool(re.search(r"[^\w\s'’-]", text[a.end() : b.start()]))
+
+
+_PLACE_BEFORE = re.compile(
+    r"\b(?:in|at|from|into|across|throughout|based in|headquartered in)\s+(?:the\s+)?$"
+)
+_PLACE_AFTER = re.compile(r"\s*-\s*based\b|\s+(?:IPO|listing|stock exchange|market)\b", re.I)
+
+
+def places(text: str, proper_words: frozenset[str] | None = None) -> list[Span]:
+    """Proper names where something is, by the words around them (no gazetteer).
+
+    Example: "This Lyon-based firm listed in Geneva" -> ["Lyon", "Geneva"]
+    """
+    out = []
+    for sp in names(text, proper_words):
+        if sp.kind == "person" or re.search(rf"\d|^{MONTH}\b", sp.text):
+            continue
+        s, e = sp.start, sp.end
+        trailing = re.search(r"\s+(?:IPO|Stock Exchange|Exchange)$", sp.text)
+        if trailing:
+            e = s + trailing.start()
+        if _PLACE_BEFORE.search(text[:s]) or _PLACE_AFTER.match(text[e:]):
+            out.append(Span(s, e, text[s:e], "place"))
+    return out

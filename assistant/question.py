@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import QuestionError
@@ -27,6 +27,9 @@ _PRONOUN = re.compile(
     r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
     re.I,
 )
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:that|those|these)\s+(?!(?:the|a|an|it|its|they|he|she|we|is|was|are|were)\b)[a-z]+\b"
+)
 _ELLIPSIS = re.compile(
     r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
 )
@@ -34,7 +37,10 @@ _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
 _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
-_PERCENT_NOUNS = r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction"
+_PERCENT_NOUNS = (
+    r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction|shareholding"
+)
+_PLACE_NOUNS = r"city|country|province|state|region|market|exchange|place|location|town"
 _MONEY_NOUNS = (
     r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
     r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
@@ -69,6 +75,13 @@ _NAME_NOUNS = (
 )
 
 
+# "What is/was/has been the [one or two modifiers] NOUN of/behind/for ...": NOUN heads it.
+_HEAD = re.compile(
+    r"^(?:what|which)\s+(?:is|was|are|were|has been|have been)\s+the\s+(?:[\w-]+\s+){0,2}?"
+    r"([a-z]+)\s+(?:of|behind|for)\b"
+)
+
+
 @dataclass(frozen=True)
 class Query:
     """An analysed question. ``text`` is what retrieval searches for."""
@@ -81,6 +94,8 @@ class Query:
     names: list[str] = field(default_factory=list)  # capitalised terms the question names
     unit: str | None = None  # "units", "vehicles", "yuan", ... asked for by "how many X"
     followup: bool = False
+    # The previous short answer, for a follow-up asking something new about it.
+    previous_answer: str = ""
 
 
 def validate_question(question: Any, max_chars: int) -> str:
@@ -146,15 +161,33 @@ def answer_type(question: str) -> str:
     lead = first.group(1) if first else ""
     # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
     q = q[first.start() :] if first else q
-    if lead == "why" or re.search(r"\b(for what reason|what (?:caused|led to|drove|made))\b", q):
+    if lead == "why" or re.search(
+        r"\b(for what reason|what (?:caused|led|drove|made|prompted|pushed|forced))\b", q
+    ):
         return "reason"
+    if re.search(r"\bhow (?:quickly|fast|soon)\b", q):
+        return "duration"
+    if re.search(r"\bhow much of\b", q):
+        return "percent"  # "How much of it did Acme keep?" asks for a portion
+    if lead == "where" or re.search(rf"\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b", q):
+        return "place"
+    head = _HEAD.match(q)
+    if head and head.group(1) in ("reason", "reasons", "cause", "causes"):
+        return "reason"
+    if head and not re.fullmatch(
+        "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS)),
+        head.group(1),
+    ):
+        # "What has been the main source of pressure behind its price?": the head noun
+        # ("source") says what is asked; a later "price" only describes it.
+        return "other"
     if re.search(
-        rf"\b(what|which|by what)\s+(?:[\w-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
+        rf"\b(what|which|by what)\s+(?:[\w'’-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
     ) or re.search(r"\b(percent|percentage)\b", q):
         return "percent"
     if re.search(
         r"\bhow (much|many|large|big|high|low|small|far)\b|\b(valued|worth|priced) at\b"
-        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b"
+        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b(?!\s*-)"
         r"|\bunder what\b",
         q,
     ):
@@ -189,10 +222,32 @@ def answer_type(question: str) -> str:
         rf"\b(what|which)\s+(?:\w+\s+)?({_NAME_NOUNS})\b", q
     ):
         return "quantity"
-    if re.search(rf"\b(what|which)\s+(?:\w+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
+    if re.search(rf"\b(what|which)\s+(?:[\w-]+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
         r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
     ):
         return "name"
+    return "other" if lead else _noun_phrase_type(q)
+
+
+def head_noun(question: str) -> str | None:
+    """The noun a which/what question asks for. Example: "Which brand did X launch?" -> "brand"."""
+    m = re.search(
+        rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,3}}?({_NAME_NOUNS}|{_PLACE_NOUNS})\b",
+        question.lower(),
+    )
+    return m.group(1) if m else None
+
+
+def _noun_phrase_type(q: str) -> str:
+    """Questions without a wh-word: "Trademark value?", "Give the total rise in the price."."""
+    for kind, nouns in (
+        ("percent", _PERCENT_NOUNS),
+        ("quantity", _MONEY_NOUNS + "|average|monthly|annual"),
+        ("date", _DATE_NOUNS),
+        ("person", _PERSON_NOUNS),
+    ):
+        if re.search(rf"\b(?:{nouns})\b", q):
+            return kind
     return "other"
 
 
@@ -218,9 +273,14 @@ def _unit(question: str) -> str | None:
     m = re.search(r"\bhow many\s+(.*)", question.lower())
     if not m:
         return None
-    for word in re.findall(r"[\w-]+", m.group(1))[:3]:
+    rest = re.sub(
+        r"^of\s+(?:the|its|their|those|these)\s+", "", m.group(1)
+    )  # "how many of its cars"
+    for word in re.findall(r"[\w'’-]+", rest)[:3]:
         if word in STOPWORDS:
             break
+        if word.endswith(("'s", "’s")):
+            continue  # a possessive: "the brand's cars" counts cars
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             return word
     return None
@@ -235,11 +295,35 @@ def _names(question: str) -> list[str]:
             parts = word.split()
             if len(parts) == 1 and not word.isupper():
                 continue
-            word = " ".join(p for p in parts if not _WH.fullmatch(p)) or word
+            kept = [p for p in parts if not _WH.fullmatch(p)]
+            while len(kept) > 1 and kept[0].lower() in STOPWORDS:
+                kept = kept[1:]  # "After Acme announced ..." names Acme
+            word = " ".join(kept) or word
         if _WH.fullmatch(word) or word.split()[0].lower() in _MONTHS:
             continue
         found.append(word)
     return found
+
+
+def _constraint_names(question: str) -> list[str]:
+    """Names a supporting passage must mention: not those in a fronted clause ("After Acme
+    launched X, how much ...?") or used as a modifier ("the Lyon carmaker", "which US bank")."""
+    wh = _WH.search(question)
+    fronted = question[: wh.start()] if wh and "," in question[: wh.start()] else ""
+    out = []
+    for name in _names(question):
+        at = question.find(name)
+        if fronted and 0 <= at < len(fronted):
+            continue
+        before, after = question[:at], question[at + len(name) :]
+        if re.search(r"\b(?:the|a|an|which|what)\s+$", before, re.I) and re.match(
+            r"(?:['’]s)?\s+(?!(?:is|was|are|were|has|had|have|do|does|did|will|would|can|could|"
+            r"may|might|should|must)\b)[a-z]+(?<!ed)\b",
+            after,
+        ):
+            continue
+        out.append(name)
+    return out
 
 
 def analyse(text: str, followup: bool = False) -> Query:
@@ -251,7 +335,7 @@ def analyse(text: str, followup: bool = False) -> Query:
         focus=tokens(text),
         primary=tokens(text),
         years=years,
-        names=_names(text),
+        names=_constraint_names(text),
         unit=_unit(text),
         followup=followup,
     )
@@ -260,7 +344,23 @@ def analyse(text: str, followup: bool = False) -> Query:
 def question_words() -> set[str]:
     """Words of the answer-type lexicons, for correcting misspelt question words."""
     lexicons = "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS))
-    return set(lexicons.split("|")) | {"chairman", "million", "billion", "thousand", "percent"}
+    return (
+        set(lexicons.split("|"))
+        | set(_PLACE_NOUNS.split("|"))
+        | {"chairman", "million", "billion", "thousand", "percent"}
+        | _QUESTION_WORDS
+    )
+
+
+# Common English words of questions that a document may not use: known words, so the
+# spelling corrector leaves them alone ("complete" is not a typo of "compete").
+_QUESTION_WORDS = frozenset(
+    """complete completed completing finish finished happen happened occur occurred describe
+    described explain explained mention mentioned average overall maximum minimum roughly
+    approximately originally currently initially founded located employ employs employees
+    spend spent earn earned cost costs pay paid keep kept hold held total whole entire full
+    quickly fast soon first last latest recent previous following""".split()
+)
 
 
 def _is_followup(question: str) -> bool:
@@ -269,9 +369,37 @@ def _is_followup(question: str) -> bool:
         _ELLIPSIS.match(question)
         or (len(words) <= 4 and not _WH.search(question))
         or (len(words) <= 9 and _PRONOUN.search(question) and not _names(question))
+        # "What share of that money ...?": a demonstrative with a noun points back.
+        or (len(words) <= 12 and _DEMONSTRATIVE.search(question) is not None)
         # "In how many days?", "When?": too little of its own to stand alone.
         or (len(words) <= 5 and not _names(question) and len(tokens(question)) <= 1)
     )
+
+
+def _year_shift(question: str) -> int:
+    """-1 for "the year before", +1 for "the year after", else 0."""
+    if re.search(
+        r"\b(?:year|one year) (?:before|earlier|prior)\b|\bprevious year\b", question, re.I
+    ):
+        return -1
+    if re.search(
+        r"\b(?:year|one year) (?:after|later)\b|\b(?:next|following) year\b", question, re.I
+    ):
+        return 1
+    return 0
+
+
+def _elliptical(question: str) -> bool:
+    """A fragment that borrows the previous question ("And in 2021?", "What about Acme?").
+
+    "And how much did Jane say it is worth?" opens like one but asks a question of its own.
+    """
+    if not _WH.search(question):
+        return True
+    if not _ELLIPSIS.match(question):
+        return False
+    rest = re.sub(r"^\s*(?:and|also|or)?\s*(?:(?:what|how) about\b)?", "", question, flags=re.I)
+    return not (_WH.match(rest.strip()) and len(rest.split()) >= 5)
 
 
 def _short_answer(reply: str) -> str:
@@ -294,7 +422,11 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     prior = rewrite(previous_questions[-1], history[: _last_user_index(history)], vocabulary)
     replies = [c for r, c in history if r == "assistant"]
     own = analyse(question, followup=True)
-    if _ELLIPSIS.match(question) or not _WH.search(question):
+    shift = _year_shift(question)
+    if shift and not own.years and len(prior.years) == 1:
+        # "And the year before?" after a 2022 question asks about 2021.
+        own = replace(own, years=[str(int(prior.years[0]) + shift)])
+    if _elliptical(question):
         # Ellipsis: keep the previous question, swap in the new year/name.
         text = prior.text
         for old, new in zip(prior.years, own.years, strict=False):
@@ -305,7 +437,11 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         years = own.years or prior.years
         return Query(
             text=text,
-            answer_type=prior.answer_type if own.answer_type == "other" else own.answer_type,
+            answer_type=(
+                prior.answer_type
+                if own.answer_type == "other" or not _WH.search(question)
+                else own.answer_type
+            ),
             focus=own.focus + [t for t in prior.focus if t not in own.focus + prior.years],
             primary=own.focus,
             years=years,
@@ -314,7 +450,8 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
             followup=True,
         )
     # Anaphora: search with the new question plus the previous topic and answer.
-    context = f"{prior.text} {_short_answer(replies[-1]) if replies else ''}".strip()
+    previous = _short_answer(replies[-1]) if replies else ""
+    context = f"{prior.text} {previous}".strip()
     return Query(
         text=f"{question} {context}",
         answer_type=own.answer_type,
@@ -324,6 +461,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         names=own.names + [n for n in prior.names if n not in own.names],
         unit=own.unit,
         followup=True,
+        previous_answer=previous if own.answer_type == prior.answer_type else "",
     )
 
 

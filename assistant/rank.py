@@ -15,14 +15,15 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant import extract, phrases
-from assistant.question import Query
+from assistant.question import Query, _unit, head_noun
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
 
-SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list"}
+SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list", "place"}
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|led to|lead to|leading to|so that|in order to|aim(?:ed|ing)? "
-    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed)\b",
+    r"to|thanks to|caused|therefore|since|this (?:led|pushed|ensured|allowed)|enabled|allowed|"
+    r"(?:limited|driven|caused|hit|hurt|weighed down|held back) by)\b",
     re.I,
 )
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
@@ -40,15 +41,56 @@ _CHANGE = re.compile(
 _TYPE_WORDS = frozenset(
     tokens(
         "year month date day time period percentage percent number amount name kind type "
-        "title headline heading section article document story text"
+        "title headline heading section article document story text "
+        # Units say what form the answer takes, not what it is about ("..., in yuan?").
+        "yuan renminbi rmb dollar dollars euro euros pound pounds yen "
+        # Light verbs carry little of what is asked ("When did it complete its IPO?").
+        "complete hold take make get have happen occur achieve reach see come go"
     )
 )
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
+_BOUND_ASK = re.compile(r"\b(?:maximum|max|most|cap|ceiling|limit|minimum|min|least|floor)\b", re.I)
+_BOUND = re.compile(r"(?:no |not )?(?:more|less|fewer) than|up to|at (?:most|least)", re.I)
+# Plural nouns whose answer is often two short phrases ("X and Y are the strategies").
+_PAIR_ASK = re.compile(r"\b(?:strategies|goals|aims|priorities|measures|steps|reasons)\b", re.I)
+_RANGE = re.compile(r"\b(?:range|bracket|between|band|segment|class|tier)\b", re.I)
+# Parts of a year: a figure for them is not the year's.
+_PARTIAL = re.compile(
+    rf"\b(?:first|second|third|fourth|1st|2nd|3rd|4th|last) (?:half|quarter)\b|\b[HQ][1-4]\b|"
+    rf"\bhalf[- ]year\b|\bmonthly\b|\bper month\b|\ba month\b|"
+    rf"\b{extract.MONTH}\s+(?:to|through|-|and)\s+{extract.MONTH}",
+    re.I,
+)
+# Questions about money, and the signs of money in a span.
+_MONEY_ASK = re.compile(
+    r"\b(?:price[sd]?|cost|costs|value|valued|valuation|worth|revenue|profit|loss|lose|lost|"
+    r"funding|funds|investment|invest|invested|cash|raise|raised|pay|paid|spend|spent|earn|"
+    r"earned|yuan|dollars?|money|proceeds)\b",
+    re.I,
+)
+_CURRENCY = re.compile(
+    r"yuan|renminbi|rmb|dollars?|euros?|pounds?|\byen\b|\bwon\b|rupees?|francs?|[$€£¥]", re.I
+)
+_BASED = re.compile(r"\b(?:based|headquarter\w*|located|home)\b", re.I)
 _PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
+# Roles a person holds "of" an organisation: "the chairman of Acme".
+_ROLE = (
+    r"(?:chairman|chairwoman|chair|ceo|president|director|founder|head|chief \w+ officer|"
+    r"chief executive|cfo|cto|coo|general manager|managing director|spokesperson)"
+)
+_ROLE_OF = re.compile(rf"\b({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+)?)", re.I)
+# "Who is the CEO ...", "Who heads the board ...": the role holder is what is asked.
+_WHO_IS = re.compile(
+    r"^\s*who\s+(?:is|was|are|were|became|becomes|has been|heads|leads|chairs)\b", re.I
+)
+_ROLE_TOKENS = frozenset(tokens("chairman ceo president founder cfo cto coo spokesperson"))
+_APPOSITION = re.compile(
+    rf",\s+(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){{0,2}}?({_ROLE})\s+of\s+(?:the\s+)?([\w&'’-]+)", re.I
+)
 QUOTE_ASK = re.compile(
     r"\b(describ\w*|call\w*|nam\w*|term\w*|label\w*|say|said|assert\w*|slogan|metaphor|"
     r"quote\w*|phrase|words?|strategy|model)\b",
@@ -122,8 +164,12 @@ class Ranker:
         """Candidate answer spans of ``kind`` in ``text``, minus what the question names."""
         if kind == "quantity":
             found = extract.amounts(text) + extract.percents(text)
+            if _asks_change(question):
+                found += extract.multiples(text)  # "By how much did it rise?" -> "tripled"
             if re.search(r"\bhow many\b", question, re.I):
                 found += extract.word_counts(text)
+            elif not found:
+                found = extract.word_counts(text)  # "a volume of a few thousand units"
         elif kind == "percent":
             found = extract.percents(text)
         elif kind == "date":
@@ -136,8 +182,10 @@ class Ranker:
             found = phrases.enumerations(text) + phrases.name_pairs(
                 text, phrases.names(text, self.proper_words)
             )
-            if _count_in(question) == 2 and not found:
+            if not found and (_count_in(question) == 2 or _PAIR_ASK.search(question)):
                 found = phrases.word_pairs(text, STOPWORDS)
+        elif kind == "place":
+            found = phrases.places(text, self.proper_words)
         elif kind in ("person", "name"):
             found = [
                 s if s.kind == "person" or s.text not in self.persons else _as_person(s)
@@ -151,6 +199,45 @@ class Ranker:
             found = [s for s in found if s.kind != "percent"]
         elif kind == "quantity" and not _asks_change(question):
             found = [s for s in found if s.kind != "percent" or "%" in question]
+        if kind == "quantity" and not _RANGE.search(question):
+            found = [s for s in found if not s.attributive]  # "500,000-yuan price range"
+        if kind == "quantity" and re.search(r"\bhow many\b", question, re.I):
+            found = [s for s in found if not _CURRENCY.search(s.text)]
+            unit = _unit(question)
+            if unit:  # "How many models ...?" is not answered by "five brands"
+                found = [
+                    s
+                    for s in found
+                    if not (_is_count(s) and s.text[-1:].isalpha())
+                    or set(tokens(f"{unit} unit")) & set(tokens(s.text))  # "units" fit any
+                ]
+        elif kind == "quantity" and _MONEY_ASK.search(question) and not _asks_change(question):
+            found = [s for s in found if not _is_count(s)]  # a price is not "50,000 bookings"
+        if kind == "person" and any(s.kind == "person" for s in found):
+            found = [s for s in found if s.kind == "person"]  # "Who led ...?" wants a person
+        elif kind == "name":
+            found = [s for s in found if s.kind != "person"]  # "Which brand ...?" is no person
+            if head_noun(question) in _ORG_HEADS and not re.search(
+                r"\b(?:call|calls|called|name|named|term|termed|dubbed)\b", question, re.I
+            ):
+                # "Which automaker ...?": a quoted name is a brand or a phrase, not a company.
+                found = [
+                    s
+                    for s in found
+                    if s.kind != "quote"
+                    and not re.search(r"[\"“]\s*$", text[: s.start])
+                    and not _NOT_ORG_AFTER.match(text[s.end :])  # "the X model" is no company
+                ]
+        asked_measures = {
+            m for family in _MEASURE_FAMILIES if family & set(tokens(question)) for m in family
+        }
+        if kind == "quantity" and asked_measures:
+            found = [
+                s
+                for s in found
+                if not _CURRENCY.search(s.text)
+                or _measure_before(text, s) in asked_measures | {None}
+            ]
         q = question.lower()
         q_tokens = set(tokens(question))
         kept = [
@@ -159,7 +246,8 @@ class Ranker:
             if s.text.lower() not in q
             and not (set(tokens(s.text)) and set(tokens(s.text)) <= q_tokens and kind != "list")
         ]
-        if not kept and kind == "name":
+        noun = head_noun(question)
+        if not kept and kind == "name" and not (noun and not noun.endswith("s")):
             # "For what will the brands compete?" names nothing new: a list may be the answer.
             kept = phrases.enumerations(text)
         return kept
@@ -196,6 +284,17 @@ class Ranker:
             if stranded and stranded.group(2).lower() in _PREPOSITIONS
             else set()
         )
+        # "... developed to compete with which rival?": the same words lead to the answer.
+        fronted = re.search(r"(\w+)\s+(\w+)\s+(?:which|what|whom)\b", question, re.I)
+        if fronted and fronted.group(2).lower() in _PREPOSITIONS:
+            question_end |= set(tokens(fronted.group(1)))
+        # "... partner with for Luxeed?": a preposition followed by another one is stranded.
+        for verb, prep, nxt in re.findall(r"(\w+)\s+(\w+)\s+(\w+)", question):
+            if prep.lower() in _PREPOSITIONS and nxt.lower() in _PREPOSITIONS:
+                question_end |= set(tokens(verb))
+
+        noun = head_noun(question)
+        head = set(tokens(noun)) if noun else set()
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -232,12 +331,29 @@ class Ranker:
                 value += 0.3 * s.has_unit + 0.2 * s.has_scale
                 if s.kind == "percent":
                     value += 0.8 if _asks_change(question) else -0.3
-                if query.unit and query.unit.rstrip("s") in s.text.lower():
+                if query.unit and set(tokens(query.unit)) & set(tokens(s.text)):
                     value += 0.9
+                if _RANGE.search(question) and re.search(
+                    r"\bbetween\b|\d\s+(?:to|and|-)\s+\S*\d", s.text
+                ):
+                    value += 0.6  # "Within what range ...?" -> "between 10 and 20 units"
+                value -= 0.3 * s.attributive
+            if s.kind in ("quantity", "percent") and _BOUND_ASK.search(question):
+                value += 0.4 * bool(
+                    _BOUND.match(s.text)
+                )  # "the maximum stake" -> "no more than 40%"
             if kind == "person":
                 value += 0.6 * (s.kind == "person")
-            if kind == "date" and _RELATIVE_DATE.search(s.text):
-                value -= 0.4  # "last year" only helps when nothing absolute is said
+            if kind == "place" and _BASED.search(question):
+                # "Where is it based?" -> "this Lyon-based firm", "headquartered in Lyon"
+                near = p.text[max(0, s.start - 20) : s.end + 10]
+                value += 0.8 * bool(re.search(r"-\s*based|based in|headquartered in", near))
+            if head and kind in ("name", "list", "place"):
+                left = re.findall(r"[\w'’-]+", p.text[max(0, s.start - 40) : s.start])
+                left = [w for w in left if w.lower() not in ("the", "a", "an", "its", "their")]
+                right = re.findall(r"[\w'’-]+", p.text[s.end : s.end + 20])
+                if head & set(tokens(" ".join(left[-1:] + right[:1]))):
+                    value += 0.5  # "Which brand ...?" -> "the joint brand, AITO"
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
@@ -275,6 +391,22 @@ class Ranker:
                 inside += 1
             elif not parts & reach and not parts <= self.topic_tokens:
                 ok = False
+        # "Who is the CEO of Acme?": a sentence naming the CEO of something else is about
+        # another post ("the CEO of the car unit"), unless it also names the one asked about.
+        asked = set(tokens(query.text))
+        roles = asked & _ROLE_TOKENS if _WHO_IS.search(query.text) else set()
+        if roles and not query.followup and not roles & sentence:
+            ok = False  # "Who is the CEO of X?" needs a sentence that names a CEO
+        for role, _ in _ROLE_OF.findall(query.text if not query.followup else ""):
+            posts = [
+                set(tokens(o)) for r, o in _ROLE_OF.findall(p.text) if r.lower() == role.lower()
+            ]
+            if posts and not any(o & asked for o in posts):
+                ok = False
+        # "At what share price ...?": a sentence with no price in reach tells another measure.
+        measures = set(query.primary) & _MEASURES
+        if measures and not query.followup and not measures & (reach | self.context_tokens[p.id]):
+            ok = False
         # The question's own content words (not names, years or answer-type nouns): enough of
         # their weight must be in reach, or the passage is about something else.
         content = (
@@ -296,7 +428,27 @@ class Ranker:
         total = sum(weights.values()) or 1.0
         # Headings answer only questions about them ("In the headline, ...").
         kinds = {"sentence", "heading"} if _ABOUT_HEADINGS.search(question) else {"sentence"}
-        top = [h for h in hits if h.passage.kind in kinds][:15]
+        pool = [h for h in hits if h.passage.kind in kinds]
+        # Beyond the fused top 15, a sentence holding nearly all of the question's weighted
+        # terms is still a candidate (fusion can bury it under semantically close ones).
+        top = pool[:15] + [
+            h
+            for h in pool[15:]
+            if sum(w for t, w in weights.items() if t in self.sentence_tokens[h.passage.id])
+            >= 0.75 * total
+            # Places are few and seldom share words with "where" questions.
+            or (kind == "place" and phrases.places(h.passage.text, self.proper_words))
+            # "How many straight years ...?": a sentence counting that very noun.
+            or (
+                kind == "quantity"
+                and query.unit is not None
+                and not query.followup  # a follow-up's subject is in its history, not here
+                and any(
+                    set(tokens(query.unit)) & set(tokens(sp.text))
+                    for sp in extract.word_counts(h.passage.text) + extract.amounts(h.passage.text)
+                )
+            )
+        ]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []
         for rank, h in enumerate(top):
@@ -321,10 +473,26 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if span and query.previous_answer and span.text == query.previous_answer:
+                score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
+            if span and kind == "person":
+                # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
+                score += 0.4 * _defines_role(p.text, span, query.text)
+            if span and kind == "date" and _RELATIVE_DATE.search(span.text):
+                score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
                 score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
+            if (
+                kind in ("quantity", "percent")
+                and query.years
+                and _PARTIAL.search(p.text)
+                and not _PARTIAL.search(question)
+            ):
+                ok = False  # a first-half or monthly figure does not answer for a whole year
+            if kind in ("quantity", "percent") and _other_measure(question, p.text):
+                ok = False  # "the starting price" is not "the stock price"
             if not ok:
                 score -= 0.6
             scored.append(Scored(h, score, support, ok, span))
@@ -352,6 +520,81 @@ def _count_in(question: str) -> int | None:
         if w.isdigit() and 1 < int(w) < 20:
             return int(w)
     return None
+
+
+def _defines_role(text: str, span: extract.Span, question: str) -> float:
+    """The span is followed by an apposition naming the question's role of its organisation.
+
+    Example: "Zhang Wei, the chairman of Acme, said" for "Who is the chairman of Acme?"
+    """
+    after = _APPOSITION.match(text[span.end :])
+    if not after:
+        return 0.0
+    for role, owner in _ROLE_OF.findall(question):
+        if role.lower() == after.group(1).lower() and set(tokens(owner)) & set(
+            tokens(after.group(2))
+        ):
+            return 1.0
+    # A reworded role ("Who heads the board of ...?") with an owner described, not named.
+    if not _ROLE_OF.search(question) and set(tokens(after.group(1))) <= set(tokens(question)):
+        return 0.6
+    return 0.0
+
+
+_MEASURES = frozenset(tokens("price cost value loss profit revenue"))
+_MEASURE = re.compile(r"\b([a-z]+)(?:['’]s?)?\s+(price|value|loss|profit|revenue|margin)s?\b")
+_SAME_MODIFIER = [{"stock", "share", "equity"}, {"net", "overall"}]
+
+
+def _other_measure(question: str, text: str) -> bool:
+    """The question's "<modifier> <measure>" ("starting price") meets only other kinds of
+    that measure in the sentence ("stock price")."""
+    for modifier, measure in _MEASURE.findall(question.lower()):
+        if modifier in STOPWORDS:
+            continue
+        same = next((g for g in _SAME_MODIFIER if modifier in g), {modifier})
+        seen = [m for m, n in _MEASURE.findall(text.lower()) if n == measure and m not in STOPWORDS]
+        if (
+            seen
+            and not any(m in same for m in seen)
+            and not re.search(
+                rf"\b{measure}s?\b(?!\s+(?:range|bracket|war|cuts?))",
+                re.sub(_MEASURE, "", text.lower()),
+            )
+        ):
+            return True
+    return False
+
+
+_NOT_ORG_AFTER = re.compile(
+    r"[\"”]?\s+(?:model|models|brand|brands|system|platform|concept|edition|strategy|report|"
+    r"index|cockpit|series|approach|mode)\b"
+)
+_ORG_HEADS = frozenset(
+    "company companies firm firms automaker automakers carmaker carmakers maker bank banks "
+    "manufacturer partner partners supplier shareholder group organisation organization "
+    "institution".split()
+)
+_MEASURE_FAMILIES = [
+    frozenset(tokens(words))
+    for words in ("price cost", "value", "loss", "profit", "revenue sale", "fund raised", "invest")
+]
+_MEASURE_WORDS = frozenset().union(*_MEASURE_FAMILIES)
+
+
+def _measure_before(text: str, s: extract.Span) -> str | None:
+    """The measure a number is given for: the last measure word before it in its clause.
+
+    Example: "its market value increased to 279.8 billion yuan" -> "value"
+    """
+    start = max((m.end() for m in _CLAUSE.finditer(text, 0, s.start)), default=0)
+    words = [t for t in tokens(text[start : s.start]) if t in _MEASURE_WORDS]
+    return words[-1] if words else None
+
+
+def _is_count(s: extract.Span) -> bool:
+    """ "50,000 bookings", "two consecutive years": a number of things, not money."""
+    return s.kind == "quantity" and s.has_unit and not _CURRENCY.search(s.text)
 
 
 def _as_person(s: extract.Span) -> extract.Span:

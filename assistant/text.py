@@ -19,7 +19,8 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself also
-    did does according article say says said tell told much many""".split()
+    did does according article say says said tell told much many around among across within
+    without toward towards upon via amid onto behind beyond""".split()
 )
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 # Irregular forms that a suffix stemmer cannot join; general English, not corpus-specific.
@@ -61,6 +62,8 @@ _IRREGULAR = {
     "deliveries": "deliver",
     "delivery": "deliver",
     "valuation": "value",
+    "chairmen": "chairman",
+    "born": "birth",
     "valued": "value",
     "worth": "value",
 }
@@ -109,12 +112,26 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_CHAIRS = re.compile(
+    r"\b(?:head|heads|headed|heading|lead|leads|led|leading|chairs|chaired)\s+(?:the\s+)?board\b",
+    re.I,
+)
+
+
+_IN_THE_RED = re.compile(r"\bin the red\b", re.I)
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens for matching, synonyms joined.
 
     Example: "How much did Acme lose?" -> ["acme", "loss"]; "deficit" -> ["loss"]
     """
     out = []
+    # "R&D" and "R & D" are one word: single letters joined by "&" ("M&A", "P&L").
+    text = re.sub(r"\b([A-Za-z])\s*&\s*([A-Za-z])\b", r"\1\2", text)
+    # "heads the board" / "leads the board" is what a chairman does.
+    text = _CHAIRS.sub("chairman", text)
+    text = _IN_THE_RED.sub(" loss ", text)  # "in the red" is making a loss
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
@@ -141,6 +158,11 @@ _SYNONYM_GROUPS = {
     "ipo": "listing listed flotation",
     "based": "headquarter headquartered headquarters",
     "value": "worth valuation",
+    "fund": "money cash proceeds",
+    "consecutive": "straight successive",
+    "describe": "call called calls dub dubbed term termed",
+    "change": "transform transformed transforms transformation shift shifted",
+    "vehicle": "car cars",
     "stake": "holding holdings",
     "cooperate": "cooperation partner partners partnered partnership alliance collaborate "
     "collaboration",

@@ -140,7 +140,7 @@ def test_amounts__a_spelled_out_percentage_is_not_an_amount() -> None:
             ["110.42%"],
         ),
         ("A cumulative decline of more than 70% in less than a year.", ["more than 70%"]),
-        ("The stake is no more than 40 percent.", ["more than 40 percent"]),
+        ("The stake is no more than 40 percent.", ["no more than 40 percent"]),
     ],
 )
 def test_percents__found_with_their_modifiers(sentence: str, expected: list[str]) -> None:
@@ -255,3 +255,29 @@ def test_respectively_keys__line_up_with_the_amounts() -> None:
         "2021": "1.824 billion yuan",
         "2022": "3.832 billion yuan",
     }
+
+
+def test_dates__month_with_relative_year_is_one_date() -> None:
+    text = "These are the uses of the funds raised from its IPO in November last year."
+    assert _texts(extract.dates(text)) == ["November last year"]
+
+
+def test_places__names_with_a_place_cue_only() -> None:
+    text = "In May 2020, this Lyon-based firm raised funds through its Geneva IPO with Acme."
+    assert _texts(phrases.places(text)) == ["Lyon", "Geneva"]
+
+
+def test_amounts__no_more_than_is_part_of_the_amount() -> None:
+    assert _texts(extract.percents("with a ratio of no more than 40%.")) == ["no more than 40%"]
+
+
+def test_multiples__changes_said_as_multiples() -> None:
+    text = "After the launch, the stock price more than tripled, and costs doubled; a 3-fold rise."
+    assert _texts(extract.multiples(text)) == ["more than tripled", "doubled", "3-fold"]
+
+
+def test_quotes__up_to_twelve_words_and_no_contraction_names() -> None:
+    text = 'The bank asserted that "Acme\'s golden product cycle is coming to an end."'
+    assert _texts(phrases.quotes(text)) == ["Acme's golden product cycle is coming to an end"]
+    said = 'He said, "It\'s a good thing that the circle is expanding."'
+    assert "It" not in _texts(phrases.names(said, frozenset()))

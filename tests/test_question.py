@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from assistant.errors import AssistantError, QuestionError
-from assistant.question import answer_type, rewrite, validate_history, validate_question
+from assistant.question import (
+    answer_type,
+    question_words,
+    rewrite,
+    validate_history,
+    validate_question,
+)
 from assistant.text import Vocabulary
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito.txt"
@@ -39,6 +45,19 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("Which trademarks did Huawei transfer?", "list"),
         ("What is the name of the joint brand of Seres and Huawei?", "name"),
         ("How long did it take the new M7 to get 50,000 bookings?", "duration"),
+        ("What has been the main source of pressure behind the stock price?", "other"),
+        ("What was the main cause of the price war?", "reason"),
+        ("What led the banks to cut their forecasts?", "reason"),
+        ("Where is the company based?", "place"),
+        ("In which city is the firm headquartered?", "place"),
+        ("Trademark value?", "quantity"),
+        ("Average monthly sales in H1 2023?", "quantity"),
+        ("Give the total rise in the stock price since May.", "quantity"),
+        ("Name the five brands formed under the model.", "list"),
+        ("How much of it did the parent keep?", "percent"),
+        ("What was the maximum shareholding the partner could take?", "percent"),
+        ("How quickly did the car get 50,000 orders?", "duration"),
+        ("Which high-end brand did the firm launch?", "name"),
     ],
 )
 def test_answer_type__follows_the_wh_word_and_head_noun(question: str, expected: str) -> None:
@@ -171,6 +190,21 @@ def test_rewrite__a_pronoun_follow_up_searches_with_the_previous_topic() -> None
     assert query.answer_type == "date"
 
 
+def test_rewrite__an_and_question_with_its_own_wh_clause_keeps_its_words() -> None:
+    history = [
+        ("user", "What was the trademark valued at?"),
+        (
+            "assistant",
+            "**2.5 billion yuan**\n\n> The trademark was valued at 2.5 billion yuan. [1]",
+        ),
+    ]
+    query = rewrite("And how much did the founder say it is really worth?", history)
+    assert query.text.startswith("And how much did the founder say it is really worth?")
+    assert "trademark" in query.text
+    assert query.previous_answer == "2.5 billion yuan"
+    assert query.answer_type == "quantity"
+
+
 def test_rewrite__a_stand_alone_question_ignores_the_history() -> None:
     query = rewrite("Who is the chairman of Seres?", PREVIOUS)
     assert query.text == "Who is the chairman of Seres?"
@@ -183,3 +217,50 @@ def test_rewrite__corrects_misspelt_words_against_the_corpus_vocabulary() -> Non
     query = rewrite("How much did Seres loose in 2022?", [], vocabulary)
     assert query.text == "How much did Seres lose in 2022?"
     assert query.years == ["2022"]
+
+
+def test_unit__skips_of_the_and_possessives() -> None:
+    from assistant.question import _unit
+
+    assert _unit("How many of the brand's cars were sold?") == "cars"
+    assert _unit("How many AITO vehicles were sold?") == "vehicles"
+
+
+def test_rewrite__a_demonstrative_with_a_noun_is_a_follow_up() -> None:
+    history = [
+        ("user", "How much did the firm raise in its IPO?"),
+        ("assistant", "**10 billion dollars**\n\n> The firm raised 10 billion dollars. [1]"),
+    ]
+    query = rewrite("What share of that money is earmarked for R&D?", history)
+    assert query.followup
+    assert "IPO" in query.text
+
+
+def test_tokens__letters_joined_by_ampersand_are_one_word() -> None:
+    from assistant.text import tokens
+
+    assert tokens("R & D spend") == tokens("R&D spend") == ["rd", "spend"]
+
+
+def test_vocabulary__leaves_common_question_words_alone() -> None:
+    vocabulary = Vocabulary(["The firm will compete in 2025.", *question_words()])
+    assert vocabulary.correct("When did it complete its IPO?") == "When did it complete its IPO?"
+
+
+def test_constraint_names__skip_fronted_clauses_and_modifiers() -> None:
+    from assistant.question import _constraint_names
+
+    assert _constraint_names("After Acme launched Zed, how much did Bolt fall?") == ["Bolt"]
+    assert _constraint_names("What was the Lyon carmaker worth?") == []
+    assert _constraint_names("Which US bank warned Acme?") == ["Acme"]
+
+
+def test_rewrite__the_year_before_shifts_the_previous_year() -> None:
+    history = [
+        ("user", "How much did the firm lose in 2022?"),
+        ("assistant", "**3.8 billion yuan**"),
+    ]
+    query = rewrite("And the year before?", history)
+    assert query.years == ["2021"]
+    assert "2021" in query.text
+    assert query.answer_type == "quantity"

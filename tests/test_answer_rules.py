@@ -1,0 +1,72 @@
+"""General answer-selection rules of the ranker, on made-up sentences."""
+
+from __future__ import annotations
+
+from assistant import extract
+from assistant.rank import _ROLE_OF, _defines_role
+from assistant.text import tokens
+
+
+def test_defines_role__an_apposition_naming_the_role_and_organisation() -> None:
+    text = "At the event, Jane Doe, the chairman of Acme, spoke."
+    span = extract.Span(14, 22, "Jane Doe", "person")
+    assert _defines_role(text, span, "Who is the chairman of Acme?") == 1.0
+    assert _defines_role(text, span, "Who is the chairman of Bolt?") == 0.0
+    assert _defines_role(text, span, "Who heads the board of the carmaker?") == 0.6
+
+
+def test_role_of__finds_the_post_and_its_owner() -> None:
+    assert _ROLE_OF.findall("She served as the CEO of the car unit.") == [("CEO", "car unit")]
+
+
+def test_other_measure__a_starting_price_is_not_a_stock_price() -> None:
+    from assistant.rank import _other_measure
+
+    assert _other_measure(
+        "What is the starting price of the car?", "Its stock price fell to 7 yuan."
+    )
+    assert not _other_measure("What low did the share price fall to?", "Its stock price fell.")
+    assert not _other_measure("What was the net loss in 2020?", "It lost 2 billion yuan.")
+
+
+def test_amounts__a_hyphenated_unit_before_a_noun_is_attributive() -> None:
+    (span,) = extract.amounts("the most popular car in the 500,000 - yuan price range")
+    assert span.attributive
+    (span,) = extract.amounts("it was valued at 2.5 billion yuan.")
+    assert not span.attributive
+
+
+def test_word_counts__years_ago_is_no_count() -> None:
+    assert extract.word_counts("Five years ago, the deal came.") == []
+    assert [s.text for s in extract.word_counts("losses for two consecutive years")] == [
+        "two consecutive years"
+    ]
+
+
+def test_head_noun__the_noun_a_which_question_asks_for() -> None:
+    from assistant.question import head_noun
+
+    assert head_noun("Which automaker did the firm team up with?") == "automaker"
+    assert head_noun("What was the joint brand born from the deal?") == "brand"
+    assert head_noun("How much did it lose?") is None
+
+
+def test_names__an_ampersand_abbreviation_is_no_name() -> None:
+    from assistant import phrases
+
+    spans = phrases.names("The firm raised its R & D budget with Acme Motors.")
+    assert [s.text for s in spans] == ["Acme Motors"]
+
+
+def test_measure_before__the_measure_a_figure_is_given_for() -> None:
+    from assistant.rank import _measure_before
+
+    text = "On May 1, its stock price rose by 7%, and its market value increased to 9 billion yuan."
+    (span,) = extract.amounts(text)
+    assert _measure_before(text, span) == tokens("value")[0]
+
+
+def test_answer_type__possessive_before_a_percent_noun() -> None:
+    from assistant.question import answer_type
+
+    assert answer_type("What was Acme's market share in 2024?") == "percent"
