@@ -264,7 +264,7 @@ class Ranker:
             same = [s for s in spans if s.kind == spans[0].kind]
             for year in query.years:
                 if year in keys and len(same) == len(keys):
-                    return same[keys.index(year)], 1.0
+                    return same[keys.index(year)], 0.7
         weights = self._weights(query, primary=query.followup)
         total = sum(weights.values()) or 1.0
         positions: dict[str, list[int]] = {}
@@ -473,6 +473,13 @@ class Ranker:
             )
             if kind in SPAN_TYPES:
                 score += 0.45 + 0.8 * min(closeness, 1.0) if span else 0.0
+            if (
+                span
+                and query.years
+                and not extract.respectively_keys(p.text)
+                and set(_YEAR.findall(p.text)) == set(query.years)
+            ):
+                score += 0.5  # a sentence about just the asked year beats a list over years
             if span and query.previous_answer and span.text == query.previous_answer:
                 score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
             if span and kind == "person":
