@@ -76,8 +76,8 @@ def stream_generated(
 def checked(extractive: Answer, reply: str) -> Answer:
     """``extractive`` replaced by the verified part of ``reply``, when any survives.
 
-    Example: reply "Seres lost 1.73 billion yuan [1]. It was founded in 1986." ->
-    text "Seres lost 1.73 billion yuan [1]." + the quoted passage, with the second
+    Example: reply "Acme lost 1.73 billion yuan [1]. It was founded in 1986." ->
+    text "Acme lost 1.73 billion yuan [1]." + the quoted passage, with the second
     sentence in ``dropped`` (it cites nothing).
     """
     passages = [c.text for c in extractive.citations]

@@ -74,7 +74,7 @@ class Fact:
     """One checkable claim: a number (with scale/percent), a month or a name word."""
 
     kind: str  # "number" | "month" | "name"
-    value: str  # normalised: "3.832", "november", "huawei"
+    value: str  # normalised: "3.5", "november", "acme"
     scale: str = ""  # "billion", ... for numbers
     percent: bool = False
     shown: str = field(default="", compare=False)  # as written, for messages
@@ -138,8 +138,8 @@ def strip_markers(text: str) -> str:
 def facts(text: str) -> set[Fact]:
     """The checkable facts in ``text`` (markers removed first).
 
-    Example: "Seres lost 1.73 billion yuan in May 2021 [1]." ->
-    {number 1.73 billion, number 2021, month may, name seres}
+    Example: "Acme lost 1.73 billion yuan in March 2021 [1]." ->
+    {number 1.73 billion, number 2021, month mar, name acme}
     """
     text = _MARKER.sub(" ", text)
     found: set[Fact] = set()
@@ -181,9 +181,9 @@ def unsupported(sentence: str, passages: list[str]) -> list[Fact]:
 def verify(reply: str, passages: list[str]) -> Verification:
     """Keep the sentences of ``reply`` whose facts all occur in the passages they cite.
 
-    ``passages[i]`` is passage ``[i + 1]``. Example: with passages ["Seres lost 1.73
-    billion yuan in 2020."], "Seres lost 1.73 billion yuan [1]." is kept, "Seres lost
-    2 billion yuan [1]." is dropped (2 billion is not in [1]), and "Seres lost money."
+    ``passages[i]`` is passage ``[i + 1]``. Example: with passages ["Acme lost 1.73
+    billion yuan in 2020."], "Acme lost 1.73 billion yuan [1]." is kept, "Acme lost
+    2 billion yuan [1]." is dropped (2 billion is not in [1]), and "Acme lost money."
     is dropped (it cites nothing).
     """
     kept: list[str] = []
@@ -235,7 +235,7 @@ def _opens_sentence(text: str, at: int) -> bool:
 
 def _name_like(text: str, m: re.Match[str]) -> bool:
     """A sentence's first word is checked when it looks like a name anyway:
-    "AITO", "M9", "McLaren", or the first of several capitalised words ("Elon Musk")."""
+    "NASA", "A380", "McLaren", or the first of several capitalised words ("Elon Musk")."""
     word = m.group(0)
     if any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1:
         return True
