@@ -60,11 +60,16 @@ _MONTH = re.compile(
 )
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’&+-]*")
 # Capitalised only because they open a sentence or are grammar, never names.
+# Capitalised only because they open a sentence. Any other capitalised word is checked as
+# a name: "Tesla lost ..." must find "Tesla" (or "tesla") in the cited passages.
 _FUNCTION_WORDS = frozenset(
     """a an the this that these those it its in on at by for from to of with as and or but
     so if when while since after before during according however also yes no not i we
     they he she his her their there here what which who whom whose why how where
-    both each all some many most""".split()
+    both each all some many most more less other another such every several only just
+    about over under around nearly almost roughly approximately then thus therefore
+    overall meanwhile later earlier first finally initially currently today now instead
+    despite although though because once until unlike like given based following""".split()
 )
 _NOT_NAMES = _FUNCTION_WORDS | set(_NUMBER_WORDS)
 
@@ -152,8 +157,6 @@ def facts(text: str) -> set[Fact]:
     for m in _CAPITALISED.finditer(text):
         word = _name_word(m.group(0))
         if word and word not in _NOT_NAMES and not _MONTH.fullmatch(m.group(0)):
-            if _opens_sentence(text, m.start()) and not _name_like(text, m):
-                continue  # "About 70% ...": capitalised for the sentence, not a name
             found.add(Fact("name", word, shown=m.group(0)))
     return found
 
@@ -227,19 +230,6 @@ def _same_number(claim: Fact, stated: Fact) -> bool:
     if claim.percent and not stated.percent:
         return False
     return not claim.scale or claim.scale == stated.scale
-
-
-def _opens_sentence(text: str, at: int) -> bool:
-    return not text[:at].strip() or text[:at].rstrip().endswith((".", "!", "?", ":", "\n"))
-
-
-def _name_like(text: str, m: re.Match[str]) -> bool:
-    """A sentence's first word is checked when it looks like a name anyway:
-    "NASA", "A380", "McLaren", or the first of several capitalised words ("Elon Musk")."""
-    word = m.group(0)
-    if any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1:
-        return True
-    return bool(re.match(r"\s+[A-Z]", text[m.end() :]))
 
 
 def _tight(text: str) -> str:

@@ -33,6 +33,7 @@ def test_verify__keeps_a_sentence_whose_facts_are_in_its_passage() -> None:
         ("The company lost 3.832 million yuan [1].", "3.832 million not in [1]"),  # scale
         ("About 70% went to marketing in 2024 [2].", "2024 not in [2]"),
         ("Elon Musk runs the company [1].", "Elon, Musk not in [1]"),
+        ("Tesla lost 1.729 billion yuan in 2020 [1].", "Tesla not in [1]"),  # opening word
         ("The losses were 1.824 billion yuan in 2021 [2].", "1.824 billion, 2021 not in [2]"),
         ("The company lost money.", "cites no passage"),
         ("The company lost 1.729 billion yuan [3].", "cites [3], which is not a passage"),
@@ -44,6 +45,11 @@ def test_verify__drops_a_sentence_the_passages_do_not_back(reply: str, reason: s
     result = verify(reply, PASSAGES)
     assert result.kept == []
     assert [d.reason for d in result.dropped] == [reason]
+
+
+def test_verify__words_capitalised_only_to_open_a_sentence_are_not_names() -> None:
+    reply = "About 70% went to R & D [2]. Losses were 3.832 billion yuan in 2022 [1]."
+    assert verify(reply, PASSAGES).dropped == []
 
 
 def test_verify__judges_each_sentence_on_its_own() -> None:
