@@ -116,7 +116,7 @@ def test_web_chat__streams_the_draft_then_says_whether_it_passed(llm_settings: S
     from app import GENERATED, QUOTED, make_respond
 
     respond = make_respond(llm_settings)
-    outs = list(respond("What stake did Huawei keep in Yinwang?", [], [], GENERATED))
+    outs = list(respond("What share of Yinwang does Huawei hold?", [], [], GENERATED))
     bubbles = [o[1][-1]["content"] for o in outs if isinstance(o[1], list)]
     drafts = [b for b in bubbles if b.endswith(" ▌")]
     assert len(drafts) > 1, "the draft should stream in several steps"
@@ -127,7 +127,7 @@ def test_web_chat__streams_the_draft_then_says_whether_it_passed(llm_settings: S
     )
     assert "source-card" in outs[-1][3]  # the sources panel is filled at the end
 
-    quoted = list(respond("What stake did Huawei keep in Yinwang?", [], [], QUOTED))
+    quoted = list(respond("What share of Yinwang does Huawei hold?", [], [], QUOTED))
     last = quoted[-1][1][-1]["content"]
     assert last.startswith("**80%**") and "Generated" not in last and "▌" not in last
 
