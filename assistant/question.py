@@ -34,6 +34,23 @@ _ELLIPSIS = re.compile(
     r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
 )
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_CONTRACTION = re.compile(r"\b(what|who|where|when|how|which)['’]s\b")
+# Abbreviated months before a day or year ("Nov 27") are written out as documents do.
+_MONTH_ABBR = {
+    "jan": "January",
+    "feb": "February",
+    "mar": "March",
+    "apr": "April",
+    "jun": "June",
+    "jul": "July",
+    "aug": "August",
+    "sep": "September",
+    "sept": "September",
+    "oct": "October",
+    "nov": "November",
+    "dec": "December",
+}
+_ABBREVIATED_MONTH = re.compile(r"\b(" + "|".join(_MONTH_ABBR) + r")\.?(?=\s+\d)", re.I)
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
 _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
@@ -44,7 +61,7 @@ _PLACE_NOUNS = r"city|country|province|state|region|market|exchange|place|locati
 _MONEY_NOUNS = (
     r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
     r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
-    r"growth|increase|decline|rise|drop|gain|change"
+    r"growth|increase|decline|rise|drop|gain|change|size|magnitude"
 )
 _MASS_NOUNS = {"sales", "news", "series", "means", "earnings", "proceeds", "savings", "funds"}
 _MONTHS = {
@@ -156,7 +173,7 @@ def answer_type(question: str) -> str:
 
     Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
     """
-    q = question.lower()
+    q = _CONTRACTION.sub(r"\1 is", question.lower())  # "What's the ..." -> "what is the ..."
     first = _WH.search(q)
     lead = first.group(1) if first else ""
     # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
@@ -359,7 +376,7 @@ _QUESTION_WORDS = frozenset(
     described explain explained mention mentioned average overall maximum minimum roughly
     approximately originally currently initially founded located employ employs employees
     spend spent earn earned cost costs pay paid keep kept hold held total whole entire full
-    quickly fast soon first last latest recent previous following""".split()
+    quickly fast soon first last latest recent previous following went gone goes""".split()
 )
 
 
@@ -414,6 +431,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     "And in 2021?" -> "How much did the firm lose in 2021?";
     "When was that announced?" -> "When was that announced? How much did the firm lose ..."
     """
+    question = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], question)
     if vocabulary is not None:
         question = vocabulary.correct(question)
     previous_questions = [c for r, c in history if r == "user"]

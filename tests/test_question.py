@@ -35,6 +35,8 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("When did Yu Chengdong become CEO of the automotive BU?", "date"),
         ("In which year did Changan launch Avatr?", "date"),
         ("Who is the chairman of Seres?", "person"),
+        ("What's the maximum stake Acme could take in the venture?", "percent"),
+        ("What was the size of Acme's net loss in 2022?", "quantity"),
         ("Which executive questioned the Smart Selection model?", "person"),
         ("Why did the Seres stock price fall in 2022?", "reason"),
         ("What caused the rebound of the stock price?", "reason"),
@@ -264,3 +266,13 @@ def test_rewrite__the_year_before_shifts_the_previous_year() -> None:
     assert query.years == ["2021"]
     assert "2021" in query.text
     assert query.answer_type == "quantity"
+
+
+def test_abbreviated_months_are_written_out() -> None:
+    assert rewrite("Acme share drop on Nov 27?", []).text == "Acme share drop on November 27?"
+    assert rewrite("Did it rise in Nov?", []).text == "Did it rise in Nov?"  # no day: unchanged
+
+
+def test_common_verbs_are_no_typos_of_wh_words() -> None:
+    vocabulary = Vocabulary(["Parts were put into the car.", *question_words()])
+    assert vocabulary.correct("What parts went into it?") == "What parts went into it?"
