@@ -25,6 +25,12 @@ class Answerer(Ranker):
             kind = "name"
         # An elliptical follow-up ("What about Acme?") is read as the question it continues.
         asked = question if query.text.startswith(question) else query.text
+        if kind == "reason" and _DESCRIBE_ASK.search(query.text):
+            # "How did X describe Y?" is answered by the quoted phrase ("described it as
+            # "..."") when the best sentence for a name-like answer holds one.
+            quoted = next((s for s in self.rerank(query, asked, hits, "name") if s.span), None)
+            if quoted and quoted.span and quoted.span.kind == "quote" and quoted.constraints_ok:
+                kind = "name"
         ranked = self.rerank(query, asked, hits, kind)
         unknown = [n for n in query.names if not set(tokens(n)) <= self.corpus_tokens]
         best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
@@ -108,6 +114,10 @@ class Answerer(Ranker):
 _PREMISE = re.compile(
     r"\b(?:after|when|following|once|upon)\s+([^?]+)"
     r"|\b(?:respond(?:ed|s)?|react(?:ed|s)?)\s+to\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    re.I,
+)
+_DESCRIBE_ASK = re.compile(
+    r"^\s*how\s+(?:did|does|do|has|have|had|would|was|were|is)\b.*\b(?:describ|call|dub|label|term)\w*\b",
     re.I,
 )
 _WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|led to|drove|made)\b", re.I)

@@ -223,7 +223,7 @@ def answer_type(question: str) -> str:
         return "name"
     if re.search(
         rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
-        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname (?:the|all)\b",
+        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname all\b|\bname the (?:\w+\s+){{0,2}}\w+s\b",
         q,
     ):
         return "list"
@@ -240,7 +240,7 @@ def answer_type(question: str) -> str:
     ):
         return "quantity"
     if re.search(rf"\b(what|which)\s+(?:[\w-]+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
-        r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
+        r"\bwhat is the name\b|\bcalled\b|\bnamed\b|^name\b", q
     ):
         return "name"
     return "other" if lead else _noun_phrase_type(q)

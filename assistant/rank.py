@@ -284,6 +284,12 @@ class Ranker:
             if stranded and stranded.group(2).lower() in _PREPOSITIONS
             else set()
         )
+        # "What had it climbed to?": the answer follows that same preposition in the text.
+        stranded_prep = (
+            stranded.group(2).lower()
+            if stranded and stranded.group(2).lower() in ("to", "from")
+            else None
+        )
         # "... developed to compete with which rival?": the same words lead to the answer.
         fronted = re.search(r"(\w+)\s+(\w+)\s+(?:which|what|whom)\b", question, re.I)
         if fronted and fronted.group(2).lower() in _PREPOSITIONS:
@@ -323,6 +329,8 @@ class Ranker:
             before = set(tokens(p.text[max(0, s.start - 40) : s.start])[-3:])
             if before & question_end:
                 value += 0.4  # "... compete with?" -> "... compete with the <answer>"
+            if stranded_prep and re.search(rf"\b{stranded_prep}\s+(?:the\s+)?$", lead_in):
+                value += 0.5  # "climbed to?" -> "risen from A to B": B
             if re.search(r"\bto\s+(?:the\s+)?$", lead_in):
                 value += -0.2 if looks_back else 0.3  # "rose from A to B": B is where it got to
             elif re.search(r"\bfrom\s+(?:the\s+)?$", lead_in):

@@ -70,3 +70,43 @@ def test_answer_type__possessive_before_a_percent_noun() -> None:
     from assistant.question import answer_type
 
     assert answer_type("What was Acme's market share in 2024?") == "percent"
+
+
+def test_answer_type__imperative_name_the() -> None:
+    from assistant.question import answer_type
+
+    assert answer_type("Name the brand Acme launched together with Bolt.") == "name"
+    assert answer_type("Name the five brands formed under the model.") == "list"
+
+
+def test_pick_span__a_stranded_to_asks_for_the_to_target() -> None:
+    from assistant.question import analyse
+    from assistant.rank import Ranker
+    from assistant.types import Passage
+
+    text = (
+        "By June 2021, Acme's market value had risen from less than 10 billion yuan "
+        "to over 90 billion yuan."
+    )
+    p = Passage(
+        id="s1",
+        source="a",
+        start=0,
+        end=len(text),
+        text=text,
+        section=None,
+        kind="sentence",
+        paragraph=0,
+        position=0,
+        context="",
+    )
+    question = "By June 2021, what had Acme's market value climbed to?"
+    span, _ = Ranker([p])._pick_span(p, analyse(question), "quantity", question)
+    assert span is not None and span.text == "over 90 billion yuan"
+
+
+def test_describe_ask__how_did_x_describe_y() -> None:
+    from assistant.answer import _DESCRIBE_ASK
+
+    assert _DESCRIBE_ASK.search("How did Jane describe the new car?")
+    assert not _DESCRIBE_ASK.search("Why did Jane describe the car as cheap?")
