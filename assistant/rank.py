@@ -377,7 +377,7 @@ class Ranker:
         terms = query.primary if primary and query.primary else query.focus
         return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(terms)}
 
-    def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
+    def _constraints(self, p: Passage, query: Query, dense: float = 0.0) -> tuple[bool, float]:
         """(all the question's years and names are in reach, share found in the sentence)."""
         sentence = self.sentence_tokens[p.id]
         reach = sentence | self.paragraph_tokens[(p.source, p.paragraph)]
@@ -426,7 +426,11 @@ class Ranker:
         if content and not query.followup:
             weight = sum(self.idf.get(t, self.default_idf) for t in content)
             found = sum(self.idf.get(t, self.default_idf) for t in content & reach)
-            if found == 0 or found < self.content_share * weight:
+            # A reworded question may share none of them ("designed to take on" for
+            # "developed to compete with"): a very close meaning stands in for them.
+            # (only when the sentence itself names everything the question names).
+            close = dense >= _CLOSE_MEANING and all(set(tokens(n)) & sentence for n in query.names)
+            if (found == 0 and not close) or found < self.content_share * weight:
                 ok = False
         return ok, inside / wanted if wanted else 1.0
 
@@ -467,7 +471,7 @@ class Ranker:
             reach = sent | self.context_tokens[p.id] | self.topic_tokens
             in_sentence = sum(w for t, w in weights.items() if t in sent) / total
             support = sum(w for t, w in weights.items() if t in reach) / total
-            ok, inside = self._constraints(p, query)
+            ok, inside = self._constraints(p, query, h.dense)
             span, closeness = (
                 self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else (None, 0.0)
             )
@@ -515,6 +519,9 @@ class Ranker:
 
     # --- the answer --------------------------------------------------------------------
 
+
+# Dense similarity at which a sentence means what the question asks in other words.
+_CLOSE_MEANING = 0.68
 
 _COUNTS = {
     w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())

@@ -110,3 +110,27 @@ def test_describe_ask__how_did_x_describe_y() -> None:
 
     assert _DESCRIBE_ASK.search("How did Jane describe the new car?")
     assert not _DESCRIBE_ASK.search("Why did Jane describe the car as cheap?")
+
+
+def test_constraints__a_close_meaning_stands_in_for_reworded_content_words() -> None:
+    from assistant.question import analyse
+    from assistant.rank import Ranker
+    from assistant.types import Passage
+
+    text = "In 2022, Acme launched the Bolt, an SUV developed to compete with the Zed."
+    p = Passage(
+        id="s1",
+        source="a",
+        start=0,
+        end=len(text),
+        text=text,
+        section=None,
+        kind="sentence",
+        paragraph=0,
+        position=0,
+        context="",
+    )
+    query = analyse("Which rival SUV was the Acme Bolt designed to take on?")
+    ranker = Ranker([p])
+    assert ranker._constraints(p, query, dense=0.8)[0]
+    assert not ranker._constraints(p, query, dense=0.3)[0]
