@@ -228,8 +228,10 @@ class Ranker:
                     and not re.search(r"[\"“]\s*$", text[: s.start])
                     and not _NOT_ORG_AFTER.match(text[s.end :])  # "the X model" is no company
                 ]
+        # "money"/"cash" say that a figure is money, not which measure ("money put into X").
+        measure_words = set(tokens(re.sub(r"\b(?:money|cash)\b", " ", question, flags=re.I)))
         asked_measures = {
-            m for family in _MEASURE_FAMILIES if family & set(tokens(question)) for m in family
+            m for family in _MEASURE_FAMILIES if family & measure_words for m in family
         }
         if kind == "quantity" and asked_measures:
             found = [

@@ -134,3 +134,13 @@ def test_constraints__a_close_meaning_stands_in_for_reworded_content_words() -> 
     ranker = Ranker([p])
     assert ranker._constraints(p, query, dense=0.8)[0]
     assert not ranker._constraints(p, query, dense=0.3)[0]
+
+
+def test_spans__money_names_no_measure() -> None:
+    from assistant.rank import Ranker
+
+    text = "Acme and Bolt each invested 11.5 billion yuan in Zed."
+    ranker = Ranker([])
+    found = ranker.spans(text, "quantity", "How much money did Acme put into Zed?")
+    assert [s.text for s in found] == ["11.5 billion yuan"]
+    assert ranker.spans(text, "quantity", "How much money did Acme raise?") == []
