@@ -27,6 +27,7 @@ _PRONOUN = re.compile(
     r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
     re.I,
 )
+_SUBJECT_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _DEMONSTRATIVE = re.compile(
     r"\b(?:that|those|these)\s+(?!(?:the|a|an|it|its|they|he|she|we|is|was|are|were)\b)[a-z]+\b"
 )
@@ -113,6 +114,9 @@ class Query:
     followup: bool = False
     # The previous short answer, for a follow-up asking something new about it.
     previous_answer: str = ""
+    # What a follow-up's pronoun stands for when the previous answer was a name
+    # ("Which automaker ...?" "Acme." "Who chairs it?" -> "Acme").
+    subject: str = ""
 
 
 def validate_question(question: Any, max_chars: int) -> str:
@@ -470,16 +474,27 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     # Anaphora: search with the new question plus the previous topic and answer.
     previous = _short_answer(replies[-1]) if replies else ""
     context = f"{prior.text} {previous}".strip()
+    subject = (
+        previous.strip(" .")
+        if prior.answer_type in ("name", "person", "place")
+        and _SUBJECT_PRONOUN.search(question)
+        and 0 < len(previous.split()) <= 5
+        else ""
+    )
     return Query(
-        text=f"{question} {context}",
+        # A pronoun standing for the previous answer is searched as that answer, without
+        # the previous question's other names ("Who chairs it?" after "Which firm ...?").
+        text=f"{question} {subject or context}",
         answer_type=own.answer_type,
         focus=own.focus,
         primary=own.focus,
         years=own.years or prior.years,
-        names=own.names + [n for n in prior.names if n not in own.names],
+        names=own.names
+        + ([subject] if subject else [n for n in prior.names if n not in own.names]),
         unit=own.unit,
         followup=True,
         previous_answer=previous if own.answer_type == prior.answer_type else "",
+        subject=subject,
     )
 
 

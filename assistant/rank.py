@@ -498,7 +498,7 @@ class Ranker:
                 score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
             if span and kind == "person":
                 # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
-                score += 0.4 * _defines_role(p.text, span, query.text)
+                score += 0.4 * _defines_role(p.text, span, query.text, query.subject)
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
@@ -546,7 +546,7 @@ def _count_in(question: str) -> int | None:
     return None
 
 
-def _defines_role(text: str, span: extract.Span, question: str) -> float:
+def _defines_role(text: str, span: extract.Span, question: str, subject: str = "") -> float:
     """The span is followed by an apposition naming the question's role of its organisation.
 
     Example: "Zhang Wei, the chairman of Acme, said" for "Who is the chairman of Acme?"
@@ -559,9 +559,10 @@ def _defines_role(text: str, span: extract.Span, question: str) -> float:
             tokens(after.group(2))
         ):
             return 1.0
-    # A reworded role ("Who heads the board of ...?") with an owner described, not named.
+    # A reworded role ("Who heads the board of ...?") with an owner described, not named,
+    # or named by the answer a follow-up's pronoun stands for ("Who chairs it?").
     if not _ROLE_OF.search(question) and set(tokens(after.group(1))) <= set(tokens(question)):
-        return 0.6
+        return 1.0 if subject and set(tokens(subject)) & set(tokens(after.group(2))) else 0.6
     return 0.0
 
 

@@ -144,3 +144,10 @@ def test_spans__money_names_no_measure() -> None:
     found = ranker.spans(text, "quantity", "How much money did Acme put into Zed?")
     assert [s.text for s in found] == ["11.5 billion yuan"]
     assert ranker.spans(text, "quantity", "How much money did Acme raise?") == []
+
+
+def test_defines_role__a_followup_subject_names_the_owner() -> None:
+    text = "Jane Doe, the chairman of Acme Motors, spoke."
+    span = extract.Span(0, 8, "Jane Doe", "person")
+    assert _defines_role(text, span, "Who chairs it?", subject="Acme Motors") == 1.0
+    assert _defines_role(text, span, "Who chairs it?", subject="Bolt") == 0.6

@@ -276,3 +276,18 @@ def test_abbreviated_months_are_written_out() -> None:
 def test_common_verbs_are_no_typos_of_wh_words() -> None:
     vocabulary = Vocabulary(["Parts were put into the car.", *question_words()])
     assert vocabulary.correct("What parts went into it?") == "What parts went into it?"
+
+
+def test_pronoun_after_a_name_answer_stands_for_that_name() -> None:
+    history = [
+        ("user", "Which automaker signed the memorandum with Bolt?"),
+        ("assistant", "Acme Motors."),
+    ]
+    q = rewrite("Who chairs it?", history)
+    assert q.subject == "Acme Motors"
+    assert q.text == "Who chairs it? Acme Motors"
+    assert q.names == ["Acme Motors"]
+    # After a quantity answer "it" is the previous topic, searched with the previous question.
+    history = [("user", "How much did Acme lose in 2022?"), ("assistant", "3 billion yuan")]
+    q = rewrite("When was it reported?", history)
+    assert q.subject == "" and "How much did Acme lose in 2022?" in q.text
