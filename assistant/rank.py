@@ -167,7 +167,7 @@ class Ranker:
             if _asks_change(question):
                 found += extract.multiples(text)  # "By how much did it rise?" -> "tripled"
             if re.search(r"\bhow many\b", question, re.I):
-                found += extract.word_counts(text)
+                found += extract.word_counts(text) + extract.elliptic_counts(text)
             elif not found:
                 found = extract.word_counts(text)  # "a volume of a few thousand units"
         elif kind == "percent":
