@@ -303,6 +303,15 @@ class Ranker:
 
         noun = head_noun(question)
         head = set(tokens(noun)) if noun else set()
+        # The word the question puts before its head noun ("the joint brand").
+        before_head = re.search(rf"\b([a-z][\w-]*)\s+{noun}\b", question.lower()) if noun else None
+        modifier = (
+            before_head.group(1)
+            if before_head
+            and before_head.group(1) not in STOPWORDS
+            and tokens(before_head.group(1))
+            else ""
+        )
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -364,6 +373,8 @@ class Ranker:
                 right = re.findall(r"[\w'’-]+", p.text[s.end : s.end + 20])
                 if head & set(tokens(" ".join(left[-1:] + right[:1]))):
                     value += 0.5  # "Which brand ...?" -> "the joint brand, AITO"
+                    if modifier and tokens(" ".join(left[-2:-1])) == tokens(modifier):
+                        value += 0.3  # "the joint brand" asked -> "the joint brand, AITO"
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):

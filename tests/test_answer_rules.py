@@ -151,3 +151,30 @@ def test_defines_role__a_followup_subject_names_the_owner() -> None:
     span = extract.Span(0, 8, "Jane Doe", "person")
     assert _defines_role(text, span, "Who chairs it?", subject="Acme Motors") == 1.0
     assert _defines_role(text, span, "Who chairs it?", subject="Bolt") == 0.6
+
+
+def test_pick_span__the_asked_modifier_and_head_noun_before_a_name() -> None:
+    from assistant.question import analyse
+    from assistant.rank import Ranker
+    from assistant.types import Passage
+
+    def passage(text: str) -> Passage:
+        return Passage(
+            id=text[:8],
+            source="a",
+            start=0,
+            end=len(text),
+            text=text,
+            section=None,
+            kind="sentence",
+            paragraph=0,
+            position=0,
+            context="",
+        )
+
+    question = "What was the joint brand born from the deal?"
+    joint, owner = passage("It led to the joint brand, Zed."), passage("Acme owns the Zed brand.")
+    ranker = Ranker([joint, owner])
+    _, close_joint = ranker._pick_span(joint, analyse(question), "name", question)
+    _, close_owner = ranker._pick_span(owner, analyse(question), "name", question)
+    assert close_joint > close_owner
