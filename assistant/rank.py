@@ -26,6 +26,13 @@ _CAUSE = re.compile(
     r"(?:limited|driven|caused|hit|hurt|weighed down|held back) by)\b",
     re.I,
 )
+# "How did X change/reshape Y?" asks for the change itself: "Y transformed from A to B".
+_CHANGE_ASK = re.compile(
+    r"^\s*how\s+(?:did|does|has|have|will)\b.*\b(?:change|transform|alter|reshape|redefine)\b", re.I
+)
+_TRANSFORM = re.compile(
+    r"\btransform\w*\b|\bturn\w* into\b|\bfrom (?:a|an) [^,.;]{3,120}? to (?:a|an|the)\b", re.I
+)
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
 _EARLIER = re.compile(
@@ -516,6 +523,8 @@ class Ranker:
                 score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
+            if kind == "reason" and _CHANGE_ASK.search(question) and _TRANSFORM.search(p.text):
+                score += 0.3  # "How did X change Y's role?" -> "Y transformed from A to B"
             if (
                 kind in ("quantity", "percent")
                 and query.years

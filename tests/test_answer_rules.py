@@ -178,3 +178,13 @@ def test_pick_span__the_asked_modifier_and_head_noun_before_a_name() -> None:
     _, close_joint = ranker._pick_span(joint, analyse(question), "name", question)
     _, close_owner = ranker._pick_span(owner, analyse(question), "name", question)
     assert close_joint > close_owner
+
+
+def test_change_ask__how_did_x_change_y_wants_the_transformation() -> None:
+    from assistant.rank import _CHANGE_ASK, _TRANSFORM
+
+    assert _CHANGE_ASK.search("How did the deal change Acme's role?")
+    assert not _CHANGE_ASK.search("Why did Acme change its name?")
+    assert _TRANSFORM.search("Acme transformed from a supplier to a shareholder.")
+    assert _TRANSFORM.search("It went from a supplier of parts to a partner.")
+    assert not _TRANSFORM.search("They ultimately became two major benefits for Acme.")
