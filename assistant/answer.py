@@ -11,7 +11,7 @@ import re
 
 from assistant.config import Settings
 from assistant.question import Query
-from assistant.rank import QUOTE_ASK, SPAN_TYPES, Ranker, Scored
+from assistant.rank import _BOUND, _BOUND_ASK, QUOTE_ASK, SPAN_TYPES, Ranker, Scored
 from assistant.text import tokens
 from assistant.types import Answer, Citation, Hit, Passage
 
@@ -50,6 +50,15 @@ class Answerer(Ranker):
                 # A reworded question shares few words with its sentence; a close meaning
                 # (dense similarity) with some shared words is evidence enough.
                 and not (best.hit.dense >= 0.5 and best.support >= 0.15)
+                # "the maximum stake" answered by "no more than 40%": the bound asked and
+                # the bound stated agree, which shared words alone cannot show.
+                and not (
+                    best.span is not None
+                    and _BOUND_ASK.search(question)
+                    and _BOUND.match(best.span.text)
+                    and best.hit.dense >= 0.45
+                    and best.support >= 0.2
+                )
             )
         ):
             reason = "the closest passages share too little with the question"

@@ -188,3 +188,11 @@ def test_change_ask__how_did_x_change_y_wants_the_transformation() -> None:
     assert _TRANSFORM.search("Acme transformed from a supplier to a shareholder.")
     assert _TRANSFORM.search("It went from a supplier of parts to a partner.")
     assert not _TRANSFORM.search("They ultimately became two major benefits for Acme.")
+
+
+def test_bound_ask__a_maximum_asked_and_a_ceiling_stated_agree() -> None:
+    from assistant.rank import _BOUND, _BOUND_ASK
+
+    assert _BOUND_ASK.search("What's the maximum stake Acme could take?")
+    assert _BOUND.match("no more than 40%")
+    assert not _BOUND.match("40%")
