@@ -59,6 +59,13 @@ class Answerer(Ranker):
                     and best.hit.dense >= 0.45
                     and best.support >= 0.2
                 )
+                # A typed answer whose sentence stands far above every other candidate.
+                and not (
+                    best.span is not None
+                    and best.support >= 0.2
+                    and best.score - max((s.score for s in ranked if s is not best), default=0.0)
+                    >= _CLEAR_MARGIN
+                )
             )
         ):
             reason = "the closest passages share too little with the question"
@@ -125,6 +132,8 @@ _PREMISE = re.compile(
     r"|\b(?:respond(?:ed|s)?|react(?:ed|s)?)\s+to\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
     re.I,
 )
+# Score lead of the best typed answer over the runner-up that counts as evidence.
+_CLEAR_MARGIN = 1.0
 _DESCRIBE_ASK = re.compile(
     r"^\s*how\s+(?:did|does|do|has|have|had|would|was|were|is)\b.*\b(?:describ|call|dub|label|term)\w*\b",
     re.I,
