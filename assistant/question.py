@@ -178,6 +178,13 @@ def answer_type(question: str) -> str:
     Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
     """
     q = _CONTRACTION.sub(r"\1 is", question.lower())  # "What's the ..." -> "what is the ..."
+    # A fronted clause ("When X happened, what did it earn?") is not the question asked.
+    fronted = re.match(
+        r"^(?:when|once|after|before|if|while)\b[^,?]*,\s*(?=(?:\w+\s+)?(?:what|which|who|how)\b)",
+        q,
+    )
+    if fronted:
+        q = q[fronted.end() :]
     first = _WH.search(q)
     lead = first.group(1) if first else ""
     # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.

@@ -291,3 +291,13 @@ def test_pronoun_after_a_name_answer_stands_for_that_name() -> None:
     history = [("user", "How much did Acme lose in 2022?"), ("assistant", "3 billion yuan")]
     q = rewrite("When was it reported?", history)
     assert q.subject == "" and "How much did Acme lose in 2022?" in q.text
+
+
+def test_fronted_clause_does_not_set_the_answer_type() -> None:
+    assert answer_type("When the firm got into the black, what did it earn?") == "quantity"
+    assert answer_type("When did it happen, and why?") == "date"
+
+
+def test_corrector_keeps_words_next_to_one_the_question_uses() -> None:
+    vocabulary = Vocabulary(["It came back to profit.", *question_words()])
+    assert vocabulary.correct("It got back into the black.") == "It got back into the black."
