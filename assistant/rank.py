@@ -52,7 +52,7 @@ _TYPE_WORDS = frozenset(
         # Units say what form the answer takes, not what it is about ("..., in yuan?").
         "yuan renminbi rmb dollar dollars euro euros pound pounds yen "
         # Light verbs carry little of what is asked ("When did it complete its IPO?").
-        "complete hold take make get have happen occur achieve reach see come go"
+        "complete hold keep take make get have happen occur achieve reach see come go"
     )
 )
 _RELATIVE_DATE = re.compile(

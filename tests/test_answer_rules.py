@@ -196,3 +196,9 @@ def test_bound_ask__a_maximum_asked_and_a_ceiling_stated_agree() -> None:
     assert _BOUND_ASK.search("What's the maximum stake Acme could take?")
     assert _BOUND.match("no more than 40%")
     assert not _BOUND.match("40%")
+
+
+def test_type_words__keep_is_a_light_verb() -> None:
+    from assistant.rank import _TYPE_WORDS
+
+    assert set(tokens("keep hold take")) <= _TYPE_WORDS
