@@ -193,6 +193,12 @@ def answer_type(question: str) -> str:
         r"\b(for what reason|what (?:caused|led|drove|made|prompted|pushed|forced))\b", q
     ):
         return "reason"
+    if re.search(
+        r"\bhow did (?:[\w'’&-]+\s+){0,4}(?:expenses|costs|spending|sales|revenue|prices?|value|"
+        r"valuation|profits?|loss|losses|deliveries|volume|income)\s+(?:change|develop|evolve|move)\b",
+        q,
+    ):
+        return "quantity"  # "How did its R&D expenses change in 2024?" -> "tripled"
     if re.search(r"\bhow (?:quickly|fast|soon)\b", q):
         return "duration"
     if re.search(r"\bhow much of\b", q):

@@ -36,6 +36,8 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("In which year did Changan launch Avatr?", "date"),
         ("Who is the chairman of Seres?", "person"),
         ("What's the maximum stake Acme could take in the venture?", "percent"),
+        ("How did Acme's R&D expenses change in 2024?", "quantity"),
+        ("How did the deal change Acme's role?", "reason"),
         ("What was the size of Acme's net loss in 2022?", "quantity"),
         ("Which executive questioned the Smart Selection model?", "person"),
         ("Why did the Seres stock price fall in 2022?", "reason"),
