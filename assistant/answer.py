@@ -11,7 +11,7 @@ import re
 
 from assistant.config import Settings
 from assistant.question import Query
-from assistant.rank import QUOTE_ASK, SPAN_TYPES, Ranker, Scored
+from assistant.rank import _BOUND, _BOUND_ASK, QUOTE_ASK, SPAN_TYPES, Ranker, Scored
 from assistant.text import tokens
 from assistant.types import Answer, Citation, Hit, Passage
 
@@ -25,6 +25,12 @@ class Answerer(Ranker):
             kind = "name"
         # An elliptical follow-up ("What about Acme?") is read as the question it continues.
         asked = question if query.text.startswith(question) else query.text
+        if kind == "reason" and _DESCRIBE_ASK.search(query.text):
+            # "How did X describe Y?" is answered by the quoted phrase ("described it as
+            # "..."") when the best sentence for a name-like answer holds one.
+            quoted = next((s for s in self.rerank(query, asked, hits, "name") if s.span), None)
+            if quoted and quoted.span and quoted.span.kind == "quote" and quoted.constraints_ok:
+                kind = "name"
         ranked = self.rerank(query, asked, hits, kind)
         unknown = [n for n in query.names if not set(tokens(n)) <= self.corpus_tokens]
         best = next((s for s in ranked if s.span or kind not in SPAN_TYPES), None)
@@ -44,6 +50,22 @@ class Answerer(Ranker):
                 # A reworded question shares few words with its sentence; a close meaning
                 # (dense similarity) with some shared words is evidence enough.
                 and not (best.hit.dense >= 0.5 and best.support >= 0.15)
+                # "the maximum stake" answered by "no more than 40%": the bound asked and
+                # the bound stated agree, which shared words alone cannot show.
+                and not (
+                    best.span is not None
+                    and _BOUND_ASK.search(question)
+                    and _BOUND.match(best.span.text)
+                    and best.hit.dense >= 0.45
+                    and best.support >= 0.2
+                )
+                # A typed answer whose sentence stands far above every other candidate.
+                and not (
+                    best.span is not None
+                    and best.support >= 0.2
+                    and best.score - max((s.score for s in ranked if s is not best), default=0.0)
+                    >= _CLEAR_MARGIN
+                )
             )
         ):
             reason = "the closest passages share too little with the question"
@@ -108,6 +130,12 @@ class Answerer(Ranker):
 _PREMISE = re.compile(
     r"\b(?:after|when|following|once|upon)\s+([^?]+)"
     r"|\b(?:respond(?:ed|s)?|react(?:ed|s)?)\s+to\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    re.I,
+)
+# Score lead of the best typed answer over the runner-up that counts as evidence.
+_CLEAR_MARGIN = 1.0
+_DESCRIBE_ASK = re.compile(
+    r"^\s*how\s+(?:did|does|do|has|have|had|would|was|were|is)\b.*\b(?:describ|call|dub|label|term)\w*\b",
     re.I,
 )
 _WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|led to|drove|made)\b", re.I)

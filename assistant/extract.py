@@ -163,6 +163,23 @@ def word_counts(text: str) -> list[Span]:
     ]
 
 
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
+# "expanded from one brand to five": the bare number after "to" counts the same noun.
+_ELLIPTIC_COUNT = re.compile(
+    rf"\bfrom\s+(?:a|an|{_NUMBER_WORDS})\s+[a-z]+\s+to\s+(?P<n>{_NUMBER_WORDS})\b"
+    r"(?!\s*(?:[a-z]|%|-|\.\d))",
+    re.I,
+)
+
+
+def elliptic_counts(text: str) -> list[Span]:
+    """Example: "grew from one brand to five, ..." -> ["five"] (a count of brands)."""
+    return [
+        Span(m.start("n"), m.end("n"), m.group("n"), "quantity")
+        for m in _ELLIPTIC_COUNT.finditer(text)
+    ]
+
+
 _MULTIPLE = re.compile(
     r"(?<![\w-])(?:(?:more|less) than\s+|nearly\s+|almost\s+|roughly\s+)?"
     r"(?:doubled|tripled|trebled|quadrupled|halved|\d+(?:\.\d+)?\s*-?\s*fold)\b",

@@ -27,6 +27,7 @@ _PRONOUN = re.compile(
     r"the (?:company|firm|brand|deal|year|same)|the year (?:after|before))\b",
     re.I,
 )
+_SUBJECT_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _DEMONSTRATIVE = re.compile(
     r"\b(?:that|those|these)\s+(?!(?:the|a|an|it|its|they|he|she|we|is|was|are|were)\b)[a-z]+\b"
 )
@@ -34,6 +35,23 @@ _ELLIPSIS = re.compile(
     r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
 )
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_CONTRACTION = re.compile(r"\b(what|who|where|when|how|which)['’]s\b")
+# Abbreviated months before a day or year ("Nov 27") are written out as documents do.
+_MONTH_ABBR = {
+    "jan": "January",
+    "feb": "February",
+    "mar": "March",
+    "apr": "April",
+    "jun": "June",
+    "jul": "July",
+    "aug": "August",
+    "sep": "September",
+    "sept": "September",
+    "oct": "October",
+    "nov": "November",
+    "dec": "December",
+}
+_ABBREVIATED_MONTH = re.compile(r"\b(" + "|".join(_MONTH_ABBR) + r")\.?(?=\s+\d)", re.I)
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
 _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
@@ -44,7 +62,7 @@ _PLACE_NOUNS = r"city|country|province|state|region|market|exchange|place|locati
 _MONEY_NOUNS = (
     r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
     r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
-    r"growth|increase|decline|rise|drop|gain|change"
+    r"growth|increase|decline|rise|drop|gain|change|size|magnitude"
 )
 _MASS_NOUNS = {"sales", "news", "series", "means", "earnings", "proceeds", "savings", "funds"}
 _MONTHS = {
@@ -96,6 +114,9 @@ class Query:
     followup: bool = False
     # The previous short answer, for a follow-up asking something new about it.
     previous_answer: str = ""
+    # What a follow-up's pronoun stands for when the previous answer was a name
+    # ("Which automaker ...?" "Acme." "Who chairs it?" -> "Acme").
+    subject: str = ""
 
 
 def validate_question(question: Any, max_chars: int) -> str:
@@ -156,7 +177,14 @@ def answer_type(question: str) -> str:
 
     Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
     """
-    q = question.lower()
+    q = _CONTRACTION.sub(r"\1 is", question.lower())  # "What's the ..." -> "what is the ..."
+    # A fronted clause ("When X happened, what did it earn?") is not the question asked.
+    fronted = re.match(
+        r"^(?:when|once|after|before|if|while)\b[^,?]*,\s*(?=(?:\w+\s+)?(?:what|which|who|how)\b)",
+        q,
+    )
+    if fronted:
+        q = q[fronted.end() :]
     first = _WH.search(q)
     lead = first.group(1) if first else ""
     # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
@@ -165,6 +193,12 @@ def answer_type(question: str) -> str:
         r"\b(for what reason|what (?:caused|led|drove|made|prompted|pushed|forced))\b", q
     ):
         return "reason"
+    if re.search(
+        r"\bhow did (?:[\w'’&-]+\s+){0,4}(?:expenses|costs|spending|sales|revenue|prices?|value|"
+        r"valuation|profits?|loss|losses|deliveries|volume|income)\s+(?:change|develop|evolve|move)\b",
+        q,
+    ):
+        return "quantity"  # "How did its R&D expenses change in 2024?" -> "tripled"
     if re.search(r"\bhow (?:quickly|fast|soon)\b", q):
         return "duration"
     if re.search(r"\bhow much of\b", q):
@@ -206,7 +240,7 @@ def answer_type(question: str) -> str:
         return "name"
     if re.search(
         rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
-        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname (?:the|all)\b",
+        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname all\b|\bname the (?:\w+\s+){{0,2}}\w+s\b",
         q,
     ):
         return "list"
@@ -223,7 +257,7 @@ def answer_type(question: str) -> str:
     ):
         return "quantity"
     if re.search(rf"\b(what|which)\s+(?:[\w-]+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
-        r"\bwhat is the name\b|\bcalled\b|\bnamed\b", q
+        r"\bwhat is the name\b|\bcalled\b|\bnamed\b|^name\b", q
     ):
         return "name"
     return "other" if lead else _noun_phrase_type(q)
@@ -359,7 +393,7 @@ _QUESTION_WORDS = frozenset(
     described explain explained mention mentioned average overall maximum minimum roughly
     approximately originally currently initially founded located employ employs employees
     spend spent earn earned cost costs pay paid keep kept hold held total whole entire full
-    quickly fast soon first last latest recent previous following""".split()
+    quickly fast soon first last latest recent previous following went gone goes""".split()
 )
 
 
@@ -414,6 +448,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     "And in 2021?" -> "How much did the firm lose in 2021?";
     "When was that announced?" -> "When was that announced? How much did the firm lose ..."
     """
+    question = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], question)
     if vocabulary is not None:
         question = vocabulary.correct(question)
     previous_questions = [c for r, c in history if r == "user"]
@@ -452,16 +487,27 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     # Anaphora: search with the new question plus the previous topic and answer.
     previous = _short_answer(replies[-1]) if replies else ""
     context = f"{prior.text} {previous}".strip()
+    subject = (
+        previous.strip(" .")
+        if prior.answer_type in ("name", "person", "place")
+        and _SUBJECT_PRONOUN.search(question)
+        and 0 < len(previous.split()) <= 5
+        else ""
+    )
     return Query(
-        text=f"{question} {context}",
+        # A pronoun standing for the previous answer is searched as that answer, without
+        # the previous question's other names ("Who chairs it?" after "Which firm ...?").
+        text=f"{question} {subject or context}",
         answer_type=own.answer_type,
         focus=own.focus,
         primary=own.focus,
         years=own.years or prior.years,
-        names=own.names + [n for n in prior.names if n not in own.names],
+        names=own.names
+        + ([subject] if subject else [n for n in prior.names if n not in own.names]),
         unit=own.unit,
         followup=True,
         previous_answer=previous if own.answer_type == prior.answer_type else "",
+        subject=subject,
     )
 
 

@@ -26,6 +26,13 @@ _CAUSE = re.compile(
     r"(?:limited|driven|caused|hit|hurt|weighed down|held back) by)\b",
     re.I,
 )
+# "How did X change/reshape Y?" asks for the change itself: "Y transformed from A to B".
+_CHANGE_ASK = re.compile(
+    r"^\s*how\s+(?:did|does|has|have|will)\b.*\b(?:change|transform|alter|reshape|redefine)\b", re.I
+)
+_TRANSFORM = re.compile(
+    r"\btransform\w*\b|\bturn\w* into\b|\bfrom (?:a|an) [^,.;]{3,120}? to (?:a|an|the)\b", re.I
+)
 # Clause boundaries: a comma or semicolon and a space, or a contrasting conjunction.
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|and then|and the)\s+")
 _EARLIER = re.compile(
@@ -45,7 +52,7 @@ _TYPE_WORDS = frozenset(
         # Units say what form the answer takes, not what it is about ("..., in yuan?").
         "yuan renminbi rmb dollar dollars euro euros pound pounds yen "
         # Light verbs carry little of what is asked ("When did it complete its IPO?").
-        "complete hold take make get have happen occur achieve reach see come go"
+        "complete hold keep take make get have happen occur achieve reach see come go"
     )
 )
 _RELATIVE_DATE = re.compile(
@@ -167,7 +174,7 @@ class Ranker:
             if _asks_change(question):
                 found += extract.multiples(text)  # "By how much did it rise?" -> "tripled"
             if re.search(r"\bhow many\b", question, re.I):
-                found += extract.word_counts(text)
+                found += extract.word_counts(text) + extract.elliptic_counts(text)
             elif not found:
                 found = extract.word_counts(text)  # "a volume of a few thousand units"
         elif kind == "percent":
@@ -228,8 +235,10 @@ class Ranker:
                     and not re.search(r"[\"“]\s*$", text[: s.start])
                     and not _NOT_ORG_AFTER.match(text[s.end :])  # "the X model" is no company
                 ]
+        # "money"/"cash" say that a figure is money, not which measure ("money put into X").
+        measure_words = set(tokens(re.sub(r"\b(?:money|cash)\b", " ", question, flags=re.I)))
         asked_measures = {
-            m for family in _MEASURE_FAMILIES if family & set(tokens(question)) for m in family
+            m for family in _MEASURE_FAMILIES if family & measure_words for m in family
         }
         if kind == "quantity" and asked_measures:
             found = [
@@ -284,6 +293,12 @@ class Ranker:
             if stranded and stranded.group(2).lower() in _PREPOSITIONS
             else set()
         )
+        # "What had it climbed to?": the answer follows that same preposition in the text.
+        stranded_prep = (
+            stranded.group(2).lower()
+            if stranded and stranded.group(2).lower() in ("to", "from")
+            else None
+        )
         # "... developed to compete with which rival?": the same words lead to the answer.
         fronted = re.search(r"(\w+)\s+(\w+)\s+(?:which|what|whom)\b", question, re.I)
         if fronted and fronted.group(2).lower() in _PREPOSITIONS:
@@ -295,6 +310,15 @@ class Ranker:
 
         noun = head_noun(question)
         head = set(tokens(noun)) if noun else set()
+        # The word the question puts before its head noun ("the joint brand").
+        before_head = re.search(rf"\b([a-z][\w-]*)\s+{noun}\b", question.lower()) if noun else None
+        modifier = (
+            before_head.group(1)
+            if before_head
+            and before_head.group(1) not in STOPWORDS
+            and tokens(before_head.group(1))
+            else ""
+        )
 
         def clause(at: int) -> int:
             return next(i for i, c in enumerate(cuts) if c > at)
@@ -323,6 +347,8 @@ class Ranker:
             before = set(tokens(p.text[max(0, s.start - 40) : s.start])[-3:])
             if before & question_end:
                 value += 0.4  # "... compete with?" -> "... compete with the <answer>"
+            if stranded_prep and re.search(rf"\b{stranded_prep}\s+(?:the\s+)?$", lead_in):
+                value += 0.5  # "climbed to?" -> "risen from A to B": B
             if re.search(r"\bto\s+(?:the\s+)?$", lead_in):
                 value += -0.2 if looks_back else 0.3  # "rose from A to B": B is where it got to
             elif re.search(r"\bfrom\s+(?:the\s+)?$", lead_in):
@@ -354,6 +380,8 @@ class Ranker:
                 right = re.findall(r"[\w'’-]+", p.text[s.end : s.end + 20])
                 if head & set(tokens(" ".join(left[-1:] + right[:1]))):
                     value += 0.5  # "Which brand ...?" -> "the joint brand, AITO"
+                    if modifier and tokens(" ".join(left[-2:-1])) == tokens(modifier):
+                        value += 0.3  # "the joint brand" asked -> "the joint brand, AITO"
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
@@ -369,7 +397,7 @@ class Ranker:
         terms = query.primary if primary and query.primary else query.focus
         return {t: self.idf.get(t, self.default_idf) for t in dict.fromkeys(terms)}
 
-    def _constraints(self, p: Passage, query: Query) -> tuple[bool, float]:
+    def _constraints(self, p: Passage, query: Query, dense: float = 0.0) -> tuple[bool, float]:
         """(all the question's years and names are in reach, share found in the sentence)."""
         sentence = self.sentence_tokens[p.id]
         reach = sentence | self.paragraph_tokens[(p.source, p.paragraph)]
@@ -418,7 +446,11 @@ class Ranker:
         if content and not query.followup:
             weight = sum(self.idf.get(t, self.default_idf) for t in content)
             found = sum(self.idf.get(t, self.default_idf) for t in content & reach)
-            if found == 0 or found < self.content_share * weight:
+            # A reworded question may share none of them ("designed to take on" for
+            # "developed to compete with"): a very close meaning stands in for them.
+            # (only when the sentence itself names everything the question names).
+            close = dense >= _CLOSE_MEANING and all(set(tokens(n)) & sentence for n in query.names)
+            if (found == 0 and not close) or found < self.content_share * weight:
                 ok = False
         return ok, inside / wanted if wanted else 1.0
 
@@ -459,7 +491,7 @@ class Ranker:
             reach = sent | self.context_tokens[p.id] | self.topic_tokens
             in_sentence = sum(w for t, w in weights.items() if t in sent) / total
             support = sum(w for t, w in weights.items() if t in reach) / total
-            ok, inside = self._constraints(p, query)
+            ok, inside = self._constraints(p, query, h.dense)
             span, closeness = (
                 self._pick_span(p, query, kind, question) if kind in SPAN_TYPES else (None, 0.0)
             )
@@ -484,13 +516,15 @@ class Ranker:
                 score -= 0.5  # "And how much did X say it is worth?" asks for a new figure
             if span and kind == "person":
                 # "Jane Doe, the chairman of Acme" answers "Who chairs Acme?"
-                score += 0.4 * _defines_role(p.text, span, query.text)
+                score += 0.4 * _defines_role(p.text, span, query.text, query.subject)
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
                 score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
+            if kind == "reason" and _CHANGE_ASK.search(question) and _TRANSFORM.search(p.text):
+                score += 0.3  # "How did X change Y's role?" -> "Y transformed from A to B"
             if (
                 kind in ("quantity", "percent")
                 and query.years
@@ -507,6 +541,9 @@ class Ranker:
 
     # --- the answer --------------------------------------------------------------------
 
+
+# Dense similarity at which a sentence means what the question asks in other words.
+_CLOSE_MEANING = 0.68
 
 _COUNTS = {
     w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())
@@ -529,7 +566,7 @@ def _count_in(question: str) -> int | None:
     return None
 
 
-def _defines_role(text: str, span: extract.Span, question: str) -> float:
+def _defines_role(text: str, span: extract.Span, question: str, subject: str = "") -> float:
     """The span is followed by an apposition naming the question's role of its organisation.
 
     Example: "Zhang Wei, the chairman of Acme, said" for "Who is the chairman of Acme?"
@@ -542,9 +579,10 @@ def _defines_role(text: str, span: extract.Span, question: str) -> float:
             tokens(after.group(2))
         ):
             return 1.0
-    # A reworded role ("Who heads the board of ...?") with an owner described, not named.
+    # A reworded role ("Who heads the board of ...?") with an owner described, not named,
+    # or named by the answer a follow-up's pronoun stands for ("Who chairs it?").
     if not _ROLE_OF.search(question) and set(tokens(after.group(1))) <= set(tokens(question)):
-        return 0.6
+        return 1.0 if subject and set(tokens(subject)) & set(tokens(after.group(2))) else 0.6
     return 0.0
 
 

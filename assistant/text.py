@@ -217,8 +217,10 @@ class Vocabulary:
                     for c in difflib.get_close_matches(lw, self._sorted, n=3, cutoff=0.82)
                     if abs(len(c) - len(lw)) <= 1  # "found" is not a typo of "founder"
                 ][:1]
-            if not close:
+            # A word the question already uses is no correction ("back into the black").
+            if not close or close[0] in own:
                 return w
             return close[0].capitalize() if w[0].isupper() else close[0]
 
+        own = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
         return re.sub(r"[^\W\d_]+", fix, question)

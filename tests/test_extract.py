@@ -281,3 +281,12 @@ def test_quotes__up_to_twelve_words_and_no_contraction_names() -> None:
     assert _texts(phrases.quotes(text)) == ["Acme's golden product cycle is coming to an end"]
     said = 'He said, "It\'s a good thing that the circle is expanding."'
     assert "It" not in _texts(phrases.names(said, frozenset()))
+
+
+def test_elliptic_counts__a_bare_number_after_from_n_noun_to() -> None:
+    from assistant import extract
+
+    text = "Its circle of partners expanded from one brand to five, and more came."
+    assert [s.text for s in extract.elliptic_counts(text)] == ["five"]
+    assert extract.elliptic_counts("sales rose from 10 units to 20 units") == []
+    assert extract.elliptic_counts("from one year to 2.5") == []

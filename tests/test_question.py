@@ -35,6 +35,10 @@ ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito
         ("When did Yu Chengdong become CEO of the automotive BU?", "date"),
         ("In which year did Changan launch Avatr?", "date"),
         ("Who is the chairman of Seres?", "person"),
+        ("What's the maximum stake Acme could take in the venture?", "percent"),
+        ("How did Acme's R&D expenses change in 2024?", "quantity"),
+        ("How did the deal change Acme's role?", "reason"),
+        ("What was the size of Acme's net loss in 2022?", "quantity"),
         ("Which executive questioned the Smart Selection model?", "person"),
         ("Why did the Seres stock price fall in 2022?", "reason"),
         ("What caused the rebound of the stock price?", "reason"),
@@ -264,3 +268,38 @@ def test_rewrite__the_year_before_shifts_the_previous_year() -> None:
     assert query.years == ["2021"]
     assert "2021" in query.text
     assert query.answer_type == "quantity"
+
+
+def test_abbreviated_months_are_written_out() -> None:
+    assert rewrite("Acme share drop on Nov 27?", []).text == "Acme share drop on November 27?"
+    assert rewrite("Did it rise in Nov?", []).text == "Did it rise in Nov?"  # no day: unchanged
+
+
+def test_common_verbs_are_no_typos_of_wh_words() -> None:
+    vocabulary = Vocabulary(["Parts were put into the car.", *question_words()])
+    assert vocabulary.correct("What parts went into it?") == "What parts went into it?"
+
+
+def test_pronoun_after_a_name_answer_stands_for_that_name() -> None:
+    history = [
+        ("user", "Which automaker signed the memorandum with Bolt?"),
+        ("assistant", "Acme Motors."),
+    ]
+    q = rewrite("Who chairs it?", history)
+    assert q.subject == "Acme Motors"
+    assert q.text == "Who chairs it? Acme Motors"
+    assert q.names == ["Acme Motors"]
+    # After a quantity answer "it" is the previous topic, searched with the previous question.
+    history = [("user", "How much did Acme lose in 2022?"), ("assistant", "3 billion yuan")]
+    q = rewrite("When was it reported?", history)
+    assert q.subject == "" and "How much did Acme lose in 2022?" in q.text
+
+
+def test_fronted_clause_does_not_set_the_answer_type() -> None:
+    assert answer_type("When the firm got into the black, what did it earn?") == "quantity"
+    assert answer_type("When did it happen, and why?") == "date"
+
+
+def test_corrector_keeps_words_next_to_one_the_question_uses() -> None:
+    vocabulary = Vocabulary(["It came back to profit.", *question_words()])
+    assert vocabulary.correct("It got back into the black.") == "It got back into the black."
