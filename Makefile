@@ -10,10 +10,10 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm run test unit eval lint index bench clean
+.PHONY: help install install-llm run test unit eval eval-independent lint index bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -46,10 +46,16 @@ unit: $(STAMP) ## run the test suite only
 eval: index ## run the eval set and gate on evals/thresholds.toml
 	$(BIN)/python -m evals
 
+eval-independent: index ## the 194 questions written apart from the code, gated on evals/independent.toml
+	$(BIN)/python -m evals --cases evals/independent.jsonl --thresholds evals/independent.toml \
+		--report-dir reports/independent
+
 test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval gate
 	bash tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 	$(BIN)/python -m evals --quiet
+	$(BIN)/python -m evals --quiet --cases evals/independent.jsonl \
+		--thresholds evals/independent.toml --report-dir reports/independent
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check assistant evals tests bench app.py sources_view.py

@@ -379,9 +379,9 @@ class Ranker:
                 left = [w for w in left if w.lower() not in ("the", "a", "an", "its", "their")]
                 right = re.findall(r"[\w'’-]+", p.text[s.end : s.end + 20])
                 if head & set(tokens(" ".join(left[-1:] + right[:1]))):
-                    value += 0.5  # "Which brand ...?" -> "the joint brand, AITO"
+                    value += 0.5  # "Which brand ...?" -> "the joint brand, Acme"
                     if modifier and tokens(" ".join(left[-2:-1])) == tokens(modifier):
-                        value += 0.3  # "the joint brand" asked -> "the joint brand, AITO"
+                        value += 0.3  # "the joint brand" asked -> "the joint brand, Acme"
             if kind == "name" and s.kind == "quote":
                 value += 0.2
             if kind == "list" and wanted_items == len(phrases.list_items(s.text)):
