@@ -163,7 +163,7 @@ _SYNONYM_GROUPS = {
     "describe": "call called calls dub dubbed term termed",
     "change": "transform transformed transforms transformation shift shifted",
     "vehicle": "car cars",
-    "stake": "holding holdings",
+    "stake": "holding holdings hold holds held keep keeps kept retain retains retained own owns owned",
     "cooperate": "cooperation partner partners partnered partnership alliance collaborate "
     "collaboration",
 }

@@ -62,6 +62,19 @@ def test_ask__loss_in_2022_is_picked_out_of_the_respectively_sentence(settings: 
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "What stake did Huawei keep in Yinwang?",
+        "How much of Yinwang did Huawei keep?",
+        "What share of Yinwang did Huawei retain?",
+    ],
+)
+def test_ask__keep_and_retain_mean_holding(settings: Settings, question: str) -> None:
+    """'... with Huawei holding 80%' answers for whoever keeps/retains, not the 10% stakes."""
+    assert ask(question, settings=settings).answer == "80%"
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("What was the value placed on the AITO trademark?", "2.5 billion yuan"),
