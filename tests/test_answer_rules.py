@@ -5,6 +5,23 @@ from __future__ import annotations
 from assistant import extract
 from assistant.rank import _ROLE_OF, _defines_role
 from assistant.text import tokens
+from assistant.types import Passage
+
+
+def _passage(text: str) -> Passage:
+    """A one-sentence passage of a made-up document."""
+    return Passage(
+        id=text[:8],
+        source="a",
+        start=0,
+        end=len(text),
+        text=text,
+        section=None,
+        kind="sentence",
+        paragraph=0,
+        position=0,
+        context="",
+    )
 
 
 def test_defines_role__an_apposition_naming_the_role_and_organisation() -> None:
@@ -82,24 +99,12 @@ def test_answer_type__imperative_name_the() -> None:
 def test_pick_span__a_stranded_to_asks_for_the_to_target() -> None:
     from assistant.question import analyse
     from assistant.rank import Ranker
-    from assistant.types import Passage
 
     text = (
         "By June 2021, Acme's market value had risen from less than 10 billion yuan "
         "to over 90 billion yuan."
     )
-    p = Passage(
-        id="s1",
-        source="a",
-        start=0,
-        end=len(text),
-        text=text,
-        section=None,
-        kind="sentence",
-        paragraph=0,
-        position=0,
-        context="",
-    )
+    p = _passage(text)
     question = "By June 2021, what had Acme's market value climbed to?"
     span, _ = Ranker([p])._pick_span(p, analyse(question), "quantity", question)
     assert span is not None and span.text == "over 90 billion yuan"
@@ -115,21 +120,9 @@ def test_describe_ask__how_did_x_describe_y() -> None:
 def test_constraints__a_close_meaning_stands_in_for_reworded_content_words() -> None:
     from assistant.question import analyse
     from assistant.rank import Ranker
-    from assistant.types import Passage
 
     text = "In 2022, Acme launched the Bolt, an SUV developed to compete with the Zed."
-    p = Passage(
-        id="s1",
-        source="a",
-        start=0,
-        end=len(text),
-        text=text,
-        section=None,
-        kind="sentence",
-        paragraph=0,
-        position=0,
-        context="",
-    )
+    p = _passage(text)
     query = analyse("Which rival SUV was the Acme Bolt designed to take on?")
     ranker = Ranker([p])
     assert ranker._constraints(p, query, dense=0.8)[0]
@@ -156,24 +149,9 @@ def test_defines_role__a_followup_subject_names_the_owner() -> None:
 def test_pick_span__the_asked_modifier_and_head_noun_before_a_name() -> None:
     from assistant.question import analyse
     from assistant.rank import Ranker
-    from assistant.types import Passage
-
-    def passage(text: str) -> Passage:
-        return Passage(
-            id=text[:8],
-            source="a",
-            start=0,
-            end=len(text),
-            text=text,
-            section=None,
-            kind="sentence",
-            paragraph=0,
-            position=0,
-            context="",
-        )
 
     question = "What was the joint brand born from the deal?"
-    joint, owner = passage("It led to the joint brand, Zed."), passage("Acme owns the Zed brand.")
+    joint, owner = _passage("It led to the joint brand, Zed."), _passage("Acme owns the Zed brand.")
     ranker = Ranker([joint, owner])
     _, close_joint = ranker._pick_span(joint, analyse(question), "name", question)
     _, close_owner = ranker._pick_span(owner, analyse(question), "name", question)
