@@ -8,14 +8,15 @@ and the checks themselves (``verify``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.errors import ModelError
 from assistant.llm import load_backend, server_url
-from assistant.types import Answer
-from assistant.verify import strip_markers, verify
+from assistant.types import Answer, Dropped
+from assistant.verify import Verification, markers, strip_markers, verify
 
 if TYPE_CHECKING:
     from llama_index.core.llms import ChatMessage
@@ -28,6 +29,13 @@ SYSTEM_PROMPT = (
     "passage it comes from in brackets, like [1]. Copy figures, dates and names exactly "
     "as the passages write them. If the passages do not answer the question, reply: "
     "The document doesn't say."
+)
+
+
+# Small models echo the prompt's scaffolding, sometimes with a marker that makes it "verify".
+_PROMPT_ECHO = re.compile(
+    r"^(?:a short answer found in|question\s*:|passages?\s*:|answer in one or two sentences)",
+    re.IGNORECASE,
 )
 
 
@@ -82,6 +90,13 @@ def checked(extractive: Answer, reply: str) -> Answer:
     """
     passages = [c.text for c in extractive.citations]
     check = verify(reply, passages)
+    echoes = [k for k in check.kept if _PROMPT_ECHO.match(k)]
+    if echoes:  # "A short answer found in passage [1]: 40%" is the prompt, not an answer
+        kept = [k for k in check.kept if k not in echoes]
+        dropped = check.dropped + [Dropped(e, "repeats the prompt") for e in echoes]
+        check = Verification(
+            kept, dropped, [n for n in check.cited if any(n in markers(k) for k in kept)]
+        )
     if not check.kept:
         return replace(extractive, generated=reply, dropped=check.dropped)
     body = " ".join(check.kept)

@@ -119,3 +119,12 @@ def test_checked__nothing_verified_falls_back_to_the_extractive_reply() -> None:
     assert answer.answer == "3.832 billion yuan" and answer.text == "**3.832 billion yuan**"
     assert answer.generated == reply
     assert answer.dropped[0].reason == "9 billion not in [1]"
+
+
+def test_checked__an_echo_of_the_prompt_is_dropped_even_when_its_figure_verifies() -> None:
+    reply = "The 2022 loss was 3.832 billion yuan [1]. A short answer found in passage [1]: 2022"
+    answer = checked(_extractive(), reply)
+    assert answer.text.startswith("The 2022 loss was 3.832 billion yuan [1].\n\n")
+    assert [(d.sentence, d.reason) for d in answer.dropped] == [
+        ("A short answer found in passage [1]: 2022", "repeats the prompt")
+    ]
