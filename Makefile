@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SQUAD  ?= ../shared/data/squad2-public.json
+READER_EPOCHS ?= 6
 LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -10,7 +12,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm run test unit eval eval-independent lint index bench clean
+.PHONY: help install install-llm run test unit eval eval-independent eval-squad train lint index bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -57,9 +59,17 @@ test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval 
 	$(BIN)/python -m evals --quiet --cases evals/independent.jsonl \
 		--thresholds evals/independent.toml --report-dir reports/independent
 
+eval-squad: $(STAMP) ## the SQuAD 2.0 test articles, each its own corpus, through ask()
+	$(BIN)/python -m evals --squad $(SQUAD) --report-dir reports/squad
+
+train: $(STAMP) ## retrain the reader and the abstainer (models/; about an hour on 2 cores)
+	READER_TRAIN_ON=train $(BIN)/python -m train.reader
+	$(BIN)/python -m train.abstainer
+	READER_TRAIN_ON=train+dev READER_EPOCHS=$(READER_EPOCHS) $(BIN)/python -m train.reader
+
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
-	$(BIN)/ruff check assistant evals tests bench app.py sources_view.py
-	$(BIN)/ruff format --check assistant evals tests bench app.py sources_view.py
+	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py
+	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py
 	$(BIN)/mypy
 
 bench: index ## speed and memory figures (prints, never fails on timing)

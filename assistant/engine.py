@@ -81,16 +81,18 @@ def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer]:
     settings = _without_llm(settings)  # one retriever whatever the LLM settings
     with _lock:
         if settings not in _engines:
+            from assistant.abstain import abstainer
             from assistant.answer import Answerer
             from assistant.index import open_index
             from assistant.models import embedder, onnx_encoder
+            from assistant.reader import reader
             from assistant.retrieve import HybridSearch
 
             index = open_index(settings)
             encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
             _engines[settings] = (
                 HybridSearch(index, encoder, settings),
-                Answerer(index.passages),
+                Answerer(index.passages, reader(), abstainer()),
             )
         return _engines[settings]
 

@@ -20,7 +20,9 @@ from evals.runner import DEFAULT_CASES, DEFAULT_REPORT_DIR, DEFAULT_THRESHOLDS, 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__.splitlines()[0])
     p.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="JSONL question set")
-    p.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, help="TOML limits")
+    p.add_argument(
+        "--thresholds", type=Path, help="TOML limits (default: thresholds.toml; none for --squad)"
+    )
     p.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help="output folder")
     p.add_argument("--only", metavar="TYPE", help="only cases of this type or answer_type")
     p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
@@ -29,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="score generated replies from this backend (llamacpp:PATH, ollama:M, openai:M)",
     )
+    squad = p.add_argument_group("SQuAD 2.0 articles (each its own corpus, through ask())")
+    squad.add_argument("--squad", type=Path, metavar="FILE", help="a SQuAD 2.0 JSON file")
+    squad.add_argument(
+        "--articles",
+        help="comma-separated titles, or 'all' (default: the test articles of squad_split.json)",
+    )
+    squad.add_argument("--per-article", type=int, metavar="N", help="a seeded sample of N each")
+    squad.add_argument("--seed", type=int, default=0, help="seed of --per-article")
+    squad.add_argument(
+        "--given-paragraph", action="store_true", help="the reader alone on each paragraph"
+    )
+    squad.add_argument("--one-corpus", action="store_true", help="all articles in one corpus")
     return p
 
 
@@ -42,6 +56,14 @@ def _progress(i: int, total: int, result: CaseResult) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the eval and return the exit code."""
     args = _parser().parse_args(argv)
+    if args.squad:
+        from evals.squad import main as squad_main
+
+        try:
+            return squad_main(args)
+        except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError, AssistantError) as exc:
+            print(f"evals: {exc}", file=sys.stderr)
+            return 2
     progress = None if args.quiet or not sys.stderr.isatty() else _progress
     try:
         settings = None
@@ -51,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = Settings.from_env(llm=args.llm)
         report = run(
             args.cases,
-            thresholds_path=args.thresholds,
+            thresholds_path=args.thresholds or DEFAULT_THRESHOLDS,
             only=args.only,
             settings=settings,
             progress=progress,

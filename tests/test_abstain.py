@@ -1,0 +1,89 @@
+"""The abstainer: its features on fixed evidence, and the shipped model on fixed rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant import ModelError
+from assistant.abstain import Abstainer, Evidence, abstainer, features, span_shapes
+from assistant.question import wh_class
+
+STRONG = Evidence(
+    question="In what year did the Normans invade at Bannow Bay?",
+    span="1169",
+    sentence="Norman mercenaries arrived after their invasion at Bannow Bay in 1169.",
+    window="Norman mercenaries arrived after their invasion at Bannow Bay in 1169.",
+    paragraph="Norman mercenaries arrived after their invasion at Bannow Bay in 1169.",
+    score=14.0,
+    best_score=14.0,
+    null=-2.0,
+    rank=0,
+    paragraph_rank=0,
+    fused=1.0,
+    dense=0.7,
+    dense_context=0.7,
+    lexical=1.0,
+)
+# The same sentence asked about something it does not name: a weak, off-topic span.
+WEAK = replace(
+    STRONG,
+    question="In what year did the Vikings invade at Dublin Harbour?",
+    span="Norman mercenaries",
+    score=1.0,
+    best_score=1.0,
+    null=6.0,
+    dense=0.2,
+    dense_context=0.2,
+    lexical=0.0,
+    fused=0.5,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many ships sank?", "how_many"),
+        ("In what year did it end?", "when"),
+        ("Who ruled Cyprus in 1191?", "who"),
+        ("What London neighborhood attracted refugees?", "which_what"),
+    ],
+)
+def test_wh_class__reads_the_question_word(question: str, expected: str) -> None:
+    assert wh_class(question) == expected
+
+
+def test_span_shapes__years_and_capitals() -> None:
+    assert span_shapes("in 1169")["year"]
+    assert span_shapes("Shoreditch")["capital"]
+    assert not span_shapes("Shoreditch")["digit"]
+
+
+def test_features__coverage_and_missing_names() -> None:
+    strong, weak = features(STRONG), features(WEAK)
+    assert strong["sentence_coverage"] == 1.0
+    assert strong["any_name_missing"] == 0.0
+    assert weak["any_name_missing"] == 1.0
+    assert weak["sentence_coverage"] < 0.5
+    assert strong["wh_when*year"] == 1.0
+
+
+def test_shipped_abstainer__answers_the_strong_row_and_abstains_on_the_weak() -> None:
+    model = abstainer()
+    assert model.probability(features(STRONG)) >= model.threshold
+    assert model.probability(features(WEAK)) < model.threshold
+
+
+def test_abstainer__missing_or_damaged_file_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="make train"):
+        Abstainer.load(tmp_path / "absent.json")
+    bad = tmp_path / "abstainer.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match=str(bad)):
+        Abstainer.load(bad)
+    bad.write_text(json.dumps({"weights": {"a": 1}, "bias": 0}), encoding="utf-8")
+    with pytest.raises(ModelError, match="damaged"):
+        Abstainer.load(bad)
