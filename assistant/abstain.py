@@ -20,12 +20,21 @@ from pathlib import Path
 
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
-from assistant.question import WH_CLASSES, wh_class
 from assistant.text import tokens
 
 ABSTAINER_FILE = PROJECT_ROOT / "models" / "abstainer.json"
 
 _SHAPES = ("digit", "year", "capital", "lower", "long")
+_WH_CLASSES = (
+    ("how_many", r"\bhow (?:many|large|big|high|long|old|far)\b"),
+    ("how_much", r"\bhow much\b|\b(?:what|which) (?:percentage|amount|number)\b"),
+    ("when", r"\bwhen\b|\b(?:what|which) (?:year|month|day|date|century|decade|time)\b"),
+    ("who", r"\bwho(?:m|se)?\b"),
+    ("where", r"\bwhere\b"),
+    ("why", r"\bwhy\b"),
+    ("how", r"\bhow\b"),
+)
+WH_CLASSES = (*(kind for kind, _ in _WH_CLASSES), "which_what")
 _YEAR = re.compile(r"\b(1\d{3}|20\d\d)s?\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
@@ -52,6 +61,18 @@ class Evidence:
     dense: float  # cosine of question and the span's sentence (0 when not retrieved)
     dense_context: float
     lexical: float  # BM25 of the span's sentence / the best BM25 among hits
+
+
+def wh_class(question: str) -> str:
+    """The kind of answer the question word asks for.
+
+    Example: "How many ships sank?" -> "how_many"; "In what year did it end?" -> "when"
+    """
+    q = question.lower()
+    for kind, pattern in _WH_CLASSES:
+        if re.search(pattern, q):
+            return kind
+    return "which_what"
 
 
 def span_shapes(span: str) -> dict[str, bool]:
@@ -113,8 +134,14 @@ def features(e: Evidence) -> dict[str, float]:
 class Abstainer:
     """Probability that a candidate is the answer, from ``models/abstainer.json``."""
 
-    def __init__(self, weights: dict[str, float], bias: float, threshold: float,
-                 mean: dict[str, float], scale: dict[str, float]) -> None:
+    def __init__(
+        self,
+        weights: dict[str, float],
+        bias: float,
+        threshold: float,
+        mean: dict[str, float],
+        scale: dict[str, float],
+    ) -> None:
         self.weights, self.bias, self.threshold = weights, bias, threshold
         self.mean, self.scale = mean, scale
 
@@ -135,7 +162,9 @@ class Abstainer:
                 f"the abstainer model {path} is missing or damaged ({exc}); restore it "
                 "from git or retrain it with `make train`"
             ) from None
-        if not all(math.isfinite(v) for v in [*model.weights.values(), model.bias, model.threshold]):
+        if not all(
+            math.isfinite(v) for v in [*model.weights.values(), model.bias, model.threshold]
+        ):
             raise ModelError(f"the abstainer model {path} holds non-finite numbers; `make train`")
         return model
 

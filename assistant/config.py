@@ -30,9 +30,10 @@ class Settings:
     rrf_k: int = 60  # reciprocal rank fusion constant
     citations: int = 3  # citations returned with an answer
     max_question_chars: int = 1000
-    reader_passages: int = 3  # paragraphs of the best hits that the reader reads
-    # Abstain below this answer probability; None = the threshold shipped with the abstainer.
-    min_evidence: float | None = None
+    min_evidence: float = 0.30  # rules: below this support score the assistant abstains
+    # "rules" (typed spans, hand-written) or "learned" (reader + abstainer, models/).
+    answerer: str = "rules"
+    reader_passages: int = 3  # learned: paragraphs of the best hits that the reader reads
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
     llm: str | None = None
     llm_url: str | None = None  # server of ollama/openai; from OLLAMA_HOST / OPENAI_BASE_URL
@@ -69,8 +70,8 @@ class Settings:
             "citations": self.citations >= 1,
             "max_question_chars": self.max_question_chars >= 1,
             "reader_passages": self.reader_passages >= 1,
-            "min_evidence": self.min_evidence is None
-            or (math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1),
+            "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
+            "answerer": self.answerer in ("rules", "learned"),
             "llm_max_tokens": self.llm_max_tokens >= 1,
             "llm_timeout": math.isfinite(self.llm_timeout) and self.llm_timeout > 0,
         }
@@ -79,16 +80,14 @@ class Settings:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ConfigError(
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/reader_passages/"
-                "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0; "
+                "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0, "
+                "answerer rules|learned; "
                 "fix the ASSISTANT_* variable"
             )
         if self.llm:
             from assistant.llm import parse_backend
 
             parse_backend(self.llm)  # a malformed ASSISTANT_LLM fails here, before any work
-
-
-_OPTIONAL_FLOATS = {"min_evidence"}  # float settings whose default is None
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:
@@ -99,7 +98,7 @@ def _convert(name: str, raw: str, default: Any) -> Any:
             return raw.lower() in {"1", "true", "yes", "on"}
         if isinstance(default, int):
             return int(raw)
-        if isinstance(default, float) or name in _OPTIONAL_FLOATS:
+        if isinstance(default, float):
             return float(raw)
     except ValueError:
         raise ConfigError(

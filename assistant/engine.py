@@ -20,9 +20,10 @@ from assistant.types import Answer
 if TYPE_CHECKING:
     from assistant.answer import Answerer
     from assistant.index import IndexData
+    from assistant.learned import LearnedAnswerer
     from assistant.retrieve import HybridSearch
 
-_engines: dict[Settings, tuple[HybridSearch, Answerer]] = {}
+_engines: dict[Settings, tuple[HybridSearch, Answerer | LearnedAnswerer]] = {}
 _lock = threading.Lock()
 
 
@@ -76,25 +77,34 @@ def _extractive(question: str, history: list[dict[str, Any]] | None, settings: S
     return answerer.answer(text, query, hits, settings)
 
 
-def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer]:
+def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer | LearnedAnswerer]:
     """The cached retriever and answerer for ``settings``, building the index if needed."""
     settings = _without_llm(settings)  # one retriever whatever the LLM settings
     with _lock:
         if settings not in _engines:
-            from assistant.abstain import abstainer
-            from assistant.answer import Answerer
             from assistant.index import open_index
             from assistant.models import embedder, onnx_encoder
-            from assistant.reader import reader
             from assistant.retrieve import HybridSearch
 
             index = open_index(settings)
             encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
             _engines[settings] = (
                 HybridSearch(index, encoder, settings),
-                Answerer(index.passages, reader(), abstainer()),
+                _answerer(index, settings),
             )
         return _engines[settings]
+
+
+def _answerer(index: IndexData, settings: Settings) -> Answerer | LearnedAnswerer:
+    if settings.answerer == "learned":
+        from assistant.abstain import abstainer
+        from assistant.learned import LearnedAnswerer
+        from assistant.reader import reader
+
+        return LearnedAnswerer(index.passages, reader(), abstainer())
+    from assistant.answer import Answerer
+
+    return Answerer(index.passages)
 
 
 def build_index(

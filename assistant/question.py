@@ -1,8 +1,8 @@
 """From what the person typed to what we search for and what kind of answer we expect.
 
-Scope: input validation, the question word's class, the years and names a question
-states, and rewriting follow-ups with the chat history ("And in 2021?", "When was that
-announced?").
+Scope: input validation, the expected answer type (from the wh-word and head noun),
+the question's constraints (years, numbers, names) and focus terms, and rewriting
+follow-ups with the chat history ("And in 2021?", "When was that announced?").
 Non-goals: full parsing or coreference resolution.
 """
 
@@ -34,8 +34,7 @@ _DEMONSTRATIVE = re.compile(
 _ELLIPSIS = re.compile(
     r"^\s*(and|also|what about|how about|and what about|and how about|or)\b", re.I
 )
-_WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
-_WH = re.compile(rf"\b({'|'.join(_WH_WORDS)})\b", re.I)
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _CONTRACTION = re.compile(r"\b(what|who|where|when|how|which)['’]s\b")
 # Abbreviated months before a day or year ("Nov 27") are written out as documents do.
 _MONTH_ABBR = {
@@ -54,6 +53,18 @@ _MONTH_ABBR = {
 }
 _ABBREVIATED_MONTH = re.compile(r"\b(" + "|".join(_MONTH_ABBR) + r")\.?(?=\s+\d)", re.I)
 
+# Head nouns that make "what/which X" ask for a kind of answer. General English.
+_DATE_NOUNS = r"year|month|date|day|time|quarter|period"
+_PERCENT_NOUNS = (
+    r"percentage|percent|proportion|share|stake|ratio|rate|portion|fraction|shareholding"
+)
+_PLACE_NOUNS = r"city|country|province|state|region|market|exchange|place|location|town"
+_MONEY_NOUNS = (
+    r"amount|value|valuation|price|cost|loss|losses|profit|profits|revenue|income|sum|"
+    r"worth|funding|investment|capital|cash|figure|number|total|volume|target|sales|deficit|"
+    r"growth|increase|decline|rise|drop|gain|change|size|magnitude"
+)
+_MASS_NOUNS = {"sales", "news", "series", "means", "earnings", "proceeds", "savings", "funds"}
 _MONTHS = {
     "january",
     "february",
@@ -68,17 +79,41 @@ _MONTHS = {
     "november",
     "december",
 }
+_PERSON_NOUNS = (
+    r"executive|executives|chairman|chairwoman|ceo|director|founder|person|analyst|leader|"
+    r"boss|official|manager|spokesperson|president|chief"
+)
+_NAME_NOUNS = (
+    r"company|companies|brand|brands|firm|firms|automaker|automakers|carmaker|carmakers|"
+    r"maker|model|models|car|cars|vehicle|vehicles|bank|banks|partner|partners|person|"
+    r"people|name|names|product|products|organisation|organization|institution|competitor|"
+    r"competitors|rival|rivals|index|platform|system|systems|media|outlet|city|country|chip|"
+    r"chips|phone|phones|group|entity|shareholder|supplier|manufacturer|business|unit|"
+    r"committee|board|team|department|agency|division|marque|label|rival"
+)
+
+
+# "What is/was/has been the [one or two modifiers] NOUN of/behind/for ...": NOUN heads it.
+_HEAD = re.compile(
+    r"^(?:what|which)\s+(?:is|was|are|were|has been|have been)\s+the\s+(?:[\w-]+\s+){0,2}?"
+    r"([a-z]+)\s+(?:of|behind|for)\b"
+)
 
 
 @dataclass(frozen=True)
 class Query:
-    """An analysed question. ``text`` is what retrieval searches and the reader reads."""
+    """An analysed question. ``text`` is what retrieval searches for."""
 
     text: str
-    answer_type: str  # the question word's class: how_many, when, who, ... (``wh_class``)
+    answer_type: str  # quantity, percent, date, name, person, list, reason, other
+    focus: list[str] = field(default_factory=list)  # tokens the answer should sit near
+    primary: list[str] = field(default_factory=list)  # the newest turn's own tokens
     years: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # capitalised terms the question names
+    unit: str | None = None  # "units", "vehicles", "yuan", ... asked for by "how many X"
     followup: bool = False
+    # The previous short answer, for a follow-up asking something new about it.
+    previous_answer: str = ""
     # What a follow-up's pronoun stands for when the previous answer was a name
     # ("Which automaker ...?" "Acme." "Who chairs it?" -> "Acme").
     subject: str = ""
@@ -137,28 +172,152 @@ def _content_text(content: Any) -> str | None:
     return None
 
 
-def wh_class(question: str) -> str:
-    """The kind of answer the question word asks for.
+def answer_type(question: str) -> str:
+    """Expected answer type from the wh-word and head noun.
 
-    Example: "How many ships sank?" -> "how_many"; "In what year did it end?" -> "when"
+    Example: "How much did it lose in 2022?" -> "quantity"; "When was it founded?" -> "date"
     """
-    q = question.lower()
-    for kind, pattern in _WH_CLASSES:
-        if re.search(pattern, q):
+    q = _CONTRACTION.sub(r"\1 is", question.lower())  # "What's the ..." -> "what is the ..."
+    # A fronted clause ("When X happened, what did it earn?") is not the question asked.
+    fronted = re.match(
+        r"^(?:when|once|after|before|if|while)\b[^,?]*,\s*(?=(?:\w+\s+)?(?:what|which|who|how)\b)",
+        q,
+    )
+    if fronted:
+        q = q[fronted.end() :]
+    first = _WH.search(q)
+    lead = first.group(1) if first else ""
+    # Later wh-words belong to subordinate clauses ("What did X do when ...?"): ignore them.
+    q = q[first.start() :] if first else q
+    if lead == "why" or re.search(
+        r"\b(for what reason|what (?:caused|led|drove|made|prompted|pushed|forced))\b", q
+    ):
+        return "reason"
+    if re.search(
+        r"\bhow did (?:[\w'’&-]+\s+){0,4}(?:expenses|costs|spending|sales|revenue|prices?|value|"
+        r"valuation|profits?|loss|losses|deliveries|volume|income)\s+(?:change|develop|evolve|move)\b",
+        q,
+    ):
+        return "quantity"  # "How did its R&D expenses change in 2024?" -> "tripled"
+    if re.search(r"\bhow (?:quickly|fast|soon)\b", q):
+        return "duration"
+    if re.search(r"\bhow much of\b", q):
+        return "percent"  # "How much of it did Acme keep?" asks for a portion
+    if lead == "where" or re.search(rf"\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b", q):
+        return "place"
+    head = _HEAD.match(q)
+    if head and head.group(1) in ("reason", "reasons", "cause", "causes"):
+        return "reason"
+    if head and not re.fullmatch(
+        "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS)),
+        head.group(1),
+    ):
+        # "What has been the main source of pressure behind its price?": the head noun
+        # ("source") says what is asked; a later "price" only describes it.
+        return "other"
+    if re.search(
+        rf"\b(what|which|by what)\s+(?:[\w'’-]+\s+){{0,4}}({_PERCENT_NOUNS})\b(?!\s+price)", q
+    ) or re.search(r"\b(percent|percentage)\b", q):
+        return "percent"
+    if re.search(
+        r"\bhow (much|many|large|big|high|low|small|far)\b|\b(valued|worth|priced) at\b"
+        r"|\b(what|which)\s+(?:\w+\s+)?(low|high|level|range|figure|amount|sum|total|price)\b(?!\s*-)"
+        r"|\bunder what\b",
+        q,
+    ):
+        return "quantity"
+    if lead == "when" or re.search(rf"\b(what|which)\s+(?:\w+\s+)?({_DATE_NOUNS})\b", q):
+        return "date"
+    if lead == "how" and re.search(r"\bhow long\b", q):
+        return "duration"
+    if lead in ("who", "whom", "whose") or re.search(
+        rf"\b(what|which)\s+(?:\w+\s+){{0,2}}({_PERSON_NOUNS})\b", q
+    ):
+        return "person"
+    if lead == "how":
+        return "reason"
+    if lead == "where":
+        return "name"
+    if re.search(
+        rf"\b(what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){{0,3}}(?:{_NAME_NOUNS}|areas|uses|strategies)\b"
+        rf"|\b(what|which)\s+(?:two|three|four|five|six|seven|\d+)\b|\blist\b|\bname all\b|\bname the (?:\w+\s+){{0,2}}\w+s\b",
+        q,
+    ):
+        return "list"
+    if re.search(
+        r"^what\s+(?:did|does|do|will|would)\b.*\b(earn|lose|pay|raise|spend|invest|cost|"
+        r"sell|gain|borrow|owe|charge)\b",
+        q,
+    ):
+        return "quantity"
+    if _plural_what(question):
+        return "list"
+    if re.search(rf"\b(what|which)\b[^?]*\b({_MONEY_NOUNS})\b", q) and not re.search(
+        rf"\b(what|which)\s+(?:\w+\s+)?({_NAME_NOUNS})\b", q
+    ):
+        return "quantity"
+    if re.search(rf"\b(what|which)\s+(?:[\w-]+\s+){{0,3}}({_NAME_NOUNS})\b", q) or re.search(
+        r"\bwhat is the name\b|\bcalled\b|\bnamed\b|^name\b", q
+    ):
+        return "name"
+    return "other" if lead else _noun_phrase_type(q)
+
+
+def head_noun(question: str) -> str | None:
+    """The noun a which/what question asks for. Example: "Which brand did X launch?" -> "brand"."""
+    m = re.search(
+        rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,3}}?({_NAME_NOUNS}|{_PLACE_NOUNS})\b",
+        question.lower(),
+    )
+    return m.group(1) if m else None
+
+
+def _noun_phrase_type(q: str) -> str:
+    """Questions without a wh-word: "Trademark value?", "Give the total rise in the price."."""
+    for kind, nouns in (
+        ("percent", _PERCENT_NOUNS),
+        ("quantity", _MONEY_NOUNS + "|average|monthly|annual"),
+        ("date", _DATE_NOUNS),
+        ("person", _PERSON_NOUNS),
+    ):
+        if re.search(rf"\b(?:{nouns})\b", q):
             return kind
-    return "which_what"
+    return "other"
 
 
-_WH_CLASSES = (
-    ("how_many", r"\bhow (?:many|large|big|high|long|old|far)\b"),
-    ("how_much", r"\bhow much\b|\b(?:what|which) (?:percentage|amount|number)\b"),
-    ("when", r"\bwhen\b|\b(?:what|which) (?:year|month|day|date|century|decade|time)\b"),
-    ("who", r"\bwho(?:m|se)?\b"),
-    ("where", r"\bwhere\b"),
-    ("why", r"\bwhy\b"),
-    ("how", r"\bhow\b"),
-)
-WH_CLASSES = (*(kind for kind, _ in _WH_CLASSES), "which_what")
+def _plural_what(question: str) -> bool:
+    """ "Which trademarks did ..." / "What additional features ..." ask for a list."""
+    m = re.search(r"\b(?:what|which)\s+(.*)", question, re.I)
+    if not m:
+        return False
+    for word in m.group(1).split()[:4]:
+        if word != word.lower():
+            continue  # a proper-noun modifier: "Which Acme models ..."
+        if word in STOPWORDS:
+            return False
+        if word in _MASS_NOUNS:
+            return False
+        if len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
+            return True
+    return False
+
+
+def _unit(question: str) -> str | None:
+    """The counted noun of "how many". Example: "How many AITO vehicles ...?" -> "vehicles"."""
+    m = re.search(r"\bhow many\s+(.*)", question.lower())
+    if not m:
+        return None
+    rest = re.sub(
+        r"^of\s+(?:the|its|their|those|these)\s+", "", m.group(1)
+    )  # "how many of its cars"
+    for word in re.findall(r"[\w'’-]+", rest)[:3]:
+        if word in STOPWORDS:
+            break
+        if word.endswith(("'s", "’s")):
+            continue  # a possessive: "the brand's cars" counts cars
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            return word
+    return None
 
 
 def _names(question: str) -> list[str]:
@@ -180,20 +339,51 @@ def _names(question: str) -> list[str]:
     return found
 
 
+def _constraint_names(question: str) -> list[str]:
+    """Names a supporting passage must mention: not those in a fronted clause ("After Acme
+    launched X, how much ...?") or used as a modifier ("the Lyon carmaker", "which US bank")."""
+    wh = _WH.search(question)
+    fronted = question[: wh.start()] if wh and "," in question[: wh.start()] else ""
+    out = []
+    for name in _names(question):
+        at = question.find(name)
+        if fronted and 0 <= at < len(fronted):
+            continue
+        before, after = question[:at], question[at + len(name) :]
+        if re.search(r"\b(?:the|a|an|which|what)\s+$", before, re.I) and re.match(
+            r"(?:['’]s)?\s+(?!(?:is|was|are|were|has|had|have|do|does|did|will|would|can|could|"
+            r"may|might|should|must)\b)[a-z]+(?<!ed)\b",
+            after,
+        ):
+            continue
+        out.append(name)
+    return out
+
+
 def analyse(text: str, followup: bool = False) -> Query:
     """Analyse a stand-alone question."""
+    years = _YEAR.findall(text)
     return Query(
         text=text,
-        answer_type=wh_class(text),
-        years=_YEAR.findall(text),
-        names=_names(text),
+        answer_type=answer_type(text),
+        focus=tokens(text),
+        primary=tokens(text),
+        years=years,
+        names=_constraint_names(text),
+        unit=_unit(text),
         followup=followup,
     )
 
 
 def question_words() -> set[str]:
-    """Common question words, for correcting misspelt words of a question."""
-    return set(_QUESTION_WORDS) | set(_WH_WORDS)
+    """Words of the answer-type lexicons, for correcting misspelt question words."""
+    lexicons = "|".join((_DATE_NOUNS, _PERCENT_NOUNS, _MONEY_NOUNS, _NAME_NOUNS, _PERSON_NOUNS))
+    return (
+        set(lexicons.split("|"))
+        | set(_PLACE_NOUNS.split("|"))
+        | {"chairman", "million", "billion", "thousand", "percent"}
+        | _QUESTION_WORDS
+    )
 
 
 # Common English words of questions that a document may not use: known words, so the
@@ -282,9 +472,16 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         years = own.years or prior.years
         return Query(
             text=text,
-            answer_type=wh_class(text),
+            answer_type=(
+                prior.answer_type
+                if own.answer_type == "other" or not _WH.search(question)
+                else own.answer_type
+            ),
+            focus=own.focus + [t for t in prior.focus if t not in own.focus + prior.years],
+            primary=own.focus,
             years=years,
             names=own.names + [n for n in prior.names if n not in own.names],
+            unit=own.unit or prior.unit,
             followup=True,
         )
     # Anaphora: search with the new question plus the previous topic and answer.
@@ -292,9 +489,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     context = f"{prior.text} {previous}".strip()
     subject = (
         previous.strip(" .")
-        # a name: capitalised, no figures ("Acme Motors", not "2.5 billion yuan")
-        if previous[:1].isupper()
-        and not any(ch.isdigit() for ch in previous)
+        if prior.answer_type in ("name", "person", "place")
         and _SUBJECT_PRONOUN.search(question)
         and 0 < len(previous.split()) <= 5
         else ""
@@ -304,10 +499,14 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
         # the previous question's other names ("Who chairs it?" after "Which firm ...?").
         text=f"{question} {subject or context}",
         answer_type=own.answer_type,
+        focus=own.focus,
+        primary=own.focus,
         years=own.years or prior.years,
         names=own.names
         + ([subject] if subject else [n for n in prior.names if n not in own.names]),
+        unit=own.unit,
         followup=True,
+        previous_answer=previous if own.answer_type == prior.answer_type else "",
         subject=subject,
     )
 

@@ -120,12 +120,12 @@ class Reader:
         Example: read("Who wrote it?", ["It was written by Ann Lee in 1990."])
         -> [Span(context=0, start=18, end=25, ...), ...]  ("Ann Lee")
         """
-        import numpy as np
-
         if not contexts:
             return []
         session, tokenizer = self._load()
-        windows = [w for c, text in enumerate(contexts) for w in make_windows(tokenizer, question, text, c)]
+        windows = [
+            w for c, text in enumerate(contexts) for w in make_windows(tokenizer, question, text, c)
+        ]
         start_logits, end_logits = session.run(["start_logits", "end_logits"], batch(windows))
         return collect_spans(windows, start_logits, end_logits, per_context)
 

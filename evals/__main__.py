@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="TYPE", help="only cases of this type or answer_type")
     p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
     p.add_argument(
+        "--answerer",
+        choices=("rules", "learned"),
+        help="the answerer to score (default: ASSISTANT_ANSWERER, else rules)",
+    )
+    p.add_argument(
         "--llm",
         metavar="SPEC",
         help="score generated replies from this backend (llamacpp:PATH, ollama:M, openai:M)",
@@ -67,10 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = None if args.quiet or not sys.stderr.isatty() else _progress
     try:
         settings = None
-        if args.llm:
+        if args.llm or args.answerer:
             from assistant import Settings
 
-            settings = Settings.from_env(llm=args.llm)
+            overrides = {"llm": args.llm} if args.llm else {}
+            settings = Settings.from_env(
+                **overrides, **({"answerer": args.answerer} if args.answerer else {})
+            )
         report = run(
             args.cases,
             thresholds_path=args.thresholds or DEFAULT_THRESHOLDS,

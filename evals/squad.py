@@ -78,6 +78,7 @@ def run_squad(
     seed: int = 0,
     given_paragraph: bool = False,
     one_corpus: bool = False,
+    answerer: str | None = None,
     work_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Row]:
@@ -97,7 +98,10 @@ def run_squad(
             corpus.mkdir(parents=True, exist_ok=True)
             for a in group:
                 (corpus / file_name(a["title"])).write_text(texts[a["title"]][0], encoding="utf-8")
-            settings = Settings.from_env(corpus_dir=corpus, index_dir=root / name / "index")
+            chosen = {"answerer": answerer} if answerer else {}
+            settings = Settings.from_env(
+                corpus_dir=corpus, index_dir=root / name / "index", **chosen
+            )
             build_index(settings)
             for a in group:
                 settings_for[a["title"]] = settings
@@ -118,15 +122,30 @@ def run_squad(
             document = cites[0].source == file_name(article["title"])
             if golds:
                 offset = texts[article["title"]][1][para]
-                spans = [(offset + g["answer_start"], offset + g["answer_start"] + len(g["text"]))
-                         for g in qa["answers"]]
+                spans = [
+                    (offset + g["answer_start"], offset + g["answer_start"] + len(g["text"]))
+                    for g in qa["answers"]
+                ]
                 evidence = document and any(
                     cites[0].start < b and a < cites[0].end for a, b in spans
                 )
         elif golds and not given_paragraph:
             evidence = document = False
-        rows.append(Row(article["title"], qa["id"], qa["question"], golds, answer, abstained,
-                        em, f1, evidence, document, latency))
+        rows.append(
+            Row(
+                article["title"],
+                qa["id"],
+                qa["question"],
+                golds,
+                answer,
+                abstained,
+                em,
+                f1,
+                evidence,
+                document,
+                latency,
+            )
+        )
         if progress:
             progress(n, len(todo))
     if tmp:
@@ -150,7 +169,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summarize(rows: list[Row]) -> dict[str, Any]:
@@ -172,8 +191,12 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "answerable_f1": pct([r.f1 for r in answerable]),
         "unanswerable_abstained": pct([float(r.abstained) for r in unanswerable]),
         "answerable_abstained": pct([float(r.abstained) for r in answerable]),
-        "evidence_at_1": pct([float(r.evidence_at_1) for r in answerable if r.evidence_at_1 is not None]),
-        "document_at_1": pct([float(r.document_at_1) for r in answerable if r.document_at_1 is not None]),
+        "evidence_at_1": pct(
+            [float(r.evidence_at_1) for r in answerable if r.evidence_at_1 is not None]
+        ),
+        "document_at_1": pct(
+            [float(r.document_at_1) for r in answerable if r.document_at_1 is not None]
+        ),
         "latency_p50_ms": _percentile([r.latency_ms for r in rows], 0.5),
         "latency_p95_ms": _percentile([r.latency_ms for r in rows], 0.95),
     }
@@ -188,17 +211,31 @@ def check(summary: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
         if value is None:
             continue
         if (value > limit) if key.endswith("_max") else (value < limit):
-            failures.append(f"{name} = {value} ({'above' if key.endswith('_max') else 'below'} {limit})")
+            failures.append(
+                f"{name} = {value} ({'above' if key.endswith('_max') else 'below'} {limit})"
+            )
     return failures
 
 
 def format_markdown(summary: dict[str, Any], per_article: dict[str, dict[str, Any]]) -> str:
-    keys = ["questions", "f1", "em", "answerable_f1", "answerable_em", "unanswerable_abstained",
-            "answerable_abstained", "evidence_at_1", "document_at_1", "latency_p50_ms"]
+    keys = [
+        "questions",
+        "f1",
+        "em",
+        "answerable_f1",
+        "answerable_em",
+        "unanswerable_abstained",
+        "answerable_abstained",
+        "evidence_at_1",
+        "document_at_1",
+        "latency_p50_ms",
+    ]
     lines = ["| article | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for title, s in [*per_article.items(), ("**all**", summary)]:
-        cells = ["-" if s[k] is None else (f"{s[k]:.0f}" if k.startswith("latency") else str(s[k]))
-                 for k in keys]
+        cells = [
+            "-" if s[k] is None else (f"{s[k]:.0f}" if k.startswith("latency") else str(s[k]))
+            for k in keys
+        ]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -215,9 +252,16 @@ def main(args: Any) -> int:
         if not args.quiet and sys.stderr.isatty():
             print(f"\r[{n}/{total}]", end="" if n < total else "\n", file=sys.stderr, flush=True)
 
-    rows = run_squad(args.squad, titles, per_article=args.per_article, seed=args.seed,
-                     given_paragraph=args.given_paragraph, one_corpus=args.one_corpus,
-                     progress=progress)
+    rows = run_squad(
+        args.squad,
+        titles,
+        per_article=args.per_article,
+        seed=args.seed,
+        given_paragraph=args.given_paragraph,
+        one_corpus=args.one_corpus,
+        answerer=args.answerer,
+        progress=progress,
+    )
     summary = summarize(rows)
     per_article = {t: summarize([r for r in rows if r.article == t]) for t in titles}
     table = format_markdown(summary, per_article)
@@ -228,8 +272,13 @@ def main(args: Any) -> int:
     failures = check(summary, thresholds)
     report_dir = Path(args.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    report = {"summary": summary, "articles": per_article, "thresholds": thresholds,
-              "threshold_failures": failures, "rows": [asdict(r) for r in rows]}
+    report = {
+        "summary": summary,
+        "articles": per_article,
+        "thresholds": thresholds,
+        "threshold_failures": failures,
+        "rows": [asdict(r) for r in rows],
+    }
     (report_dir / "squad.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     (report_dir / "squad.md").write_text(table + "\n", encoding="utf-8")
     print(f"\nreports: {report_dir / 'squad.json'}, {report_dir / 'squad.md'}")

@@ -51,7 +51,9 @@ def test_best_spans__keeps_order_and_length_limits() -> None:
     spans = best_spans(start, end, offsets, [False, True, True, True, True])
     assert spans[0] == (4, 15, 11.0)
     assert all(a < b for a, b, _ in spans)
-    assert best_spans(start, end, offsets, [False, True, True, True, True], max_tokens=1)[0][:2] != (4, 15)
+    assert best_spans(start, end, offsets, [False, True, True, True, True], max_tokens=1)[0][
+        :2
+    ] != (4, 15)
 
 
 def test_shipped_reader__finds_the_exact_span() -> None:
@@ -68,7 +70,7 @@ def test_reader__missing_or_corrupt_model_is_a_model_error(tmp_path) -> None:  #
         Reader(tmp_path).read("Who?", ["Ann wrote it."])
     (tmp_path / "model.onnx").write_bytes(b"not a model")
     (tmp_path / "tokenizer.json").write_text((model_path() / "tokenizer.json").read_text())
-    with pytest.raises(ModelError, match="model.onnx"):
+    with pytest.raises(ModelError, match=r"model\.onnx"):
         Reader(tmp_path).read("Who?", ["Ann wrote it."])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "tokenizer.json"]
 
@@ -82,12 +84,19 @@ def test_onnx_export__matches_the_torch_model(tmp_path, tokenizer) -> None:  # t
     from train.reader import export_onnx
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64)
+    config = BertConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     model = BertForQuestionAnswering(config).eval()
     export_onnx(model, tokenizer, tmp_path / "model.onnx")
     (tmp_path / "tokenizer.json").write_text((model_path() / "tokenizer.json").read_text())
-    windows = make_windows(tokenizer, "Who led it?", PARAGRAPH) + make_windows(tokenizer, "When?", "In 1169.")
+    windows = make_windows(tokenizer, "Who led it?", PARAGRAPH) + make_windows(
+        tokenizer, "When?", "In 1169."
+    )
     feed = batch(windows)
     with torch.no_grad():
         out = model(**{k: torch.from_numpy(v) for k, v in feed.items()})

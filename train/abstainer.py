@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from assistant import Settings, build_index  # noqa: E402
 from assistant.abstain import Abstainer, Evidence, features  # noqa: E402
-from assistant.answer import Answerer  # noqa: E402
+from assistant.learned import LearnedAnswerer  # noqa: E402
 from assistant.models import embedder, onnx_encoder  # noqa: E402
 from assistant.question import rewrite, validate_question  # noqa: E402
 from assistant.reader import reader  # noqa: E402
@@ -56,24 +56,28 @@ def collect(article: dict) -> list[dict]:
     corpus = WORK / article["title"] / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     (corpus / file_name(article["title"])).write_text(article_text(article)[0], encoding="utf-8")
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=WORK / article["title"] / "index")
+    settings = Settings.from_env(
+        corpus_dir=corpus, index_dir=WORK / article["title"] / "index", answerer="learned"
+    )
     index = build_index(settings)
     encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
     search = HybridSearch(index, encoder, settings)
-    answerer = Answerer(index.passages, reader(), NEUTRAL)
+    answerer = LearnedAnswerer(index.passages, reader(), NEUTRAL)
     out = []
     for para in article["paragraphs"]:
         for qa in para["qas"]:
             golds = [a["text"] for a in qa["answers"]]
             query = rewrite(validate_question(qa["question"], 1000), [], search.vocabulary)
             cands = answerer.candidates(query.text, search.search(query.text), settings)
-            out.append({
-                "article": article["title"],
-                "golds": golds,
-                "evidence": [asdict(c.evidence) for c in cands],
-                "texts": [c.text for c in cands],
-                "f1": [squad_em_f1(c.text, golds)[1] if golds else 0.0 for c in cands],
-            })
+            out.append(
+                {
+                    "article": article["title"],
+                    "golds": golds,
+                    "evidence": [asdict(c.evidence) for c in cands],
+                    "texts": [c.text for c in cands],
+                    "f1": [squad_em_f1(c.text, golds)[1] if golds else 0.0 for c in cands],
+                }
+            )
     return out
 
 
@@ -148,8 +152,11 @@ def main() -> None:
         questions = []
         for article in load_articles(SQUAD, split["dev"]):
             questions += collect(article)
-            print(f"{article['title']}: "
-                  f"{sum(q['article'] == article['title'] for q in questions)} questions", flush=True)
+            print(
+                f"{article['title']}: "
+                f"{sum(q['article'] == article['title'] for q in questions)} questions",
+                flush=True,
+            )
         cache.write_text(json.dumps(questions), encoding="utf-8")
     for q in questions:  # features from the evidence, so a refit sees today's features
         q["rows"] = [features(Evidence(**e)) for e in q["evidence"]]
@@ -164,24 +171,31 @@ def main() -> None:
         print(f"held out {held}: {figures[held]} at threshold {threshold:.2f}", flush=True)
     model = fit(questions, names)
     scored = decisions(model, questions)
-    threshold, f1 = best_threshold(scored)
+    threshold, _ = best_threshold(scored)
     figures["all_dev_fit"] = report(scored, threshold, [bool(q["golds"]) for q in questions])
     print(f"fit on all dev articles: {figures['all_dev_fit']} at threshold {threshold:.2f}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({
-        "about": "Logistic regression over assistant.abstain.features; see models/README.md.",
-        "threshold": round(threshold, 4),
-        "bias": model.bias,
-        "weights": model.weights,
-        "mean": model.mean,
-        "scale": model.scale,
-        "trained_on": split["dev"],
-        "seed": SEED,
-        "C": C,
-        "rows": int(sum(len(q["rows"]) for q in questions)),
-        "questions": len(questions),
-        "figures": figures,
-    }, indent=1) + "\n", encoding="utf-8")
+    OUT.write_text(
+        json.dumps(
+            {
+                "about": "Logistic regression over assistant.abstain.features; see models/README.md.",
+                "threshold": round(threshold, 4),
+                "bias": model.bias,
+                "weights": model.weights,
+                "mean": model.mean,
+                "scale": model.scale,
+                "trained_on": split["dev"],
+                "seed": SEED,
+                "C": C,
+                "rows": int(sum(len(q["rows"]) for q in questions)),
+                "questions": len(questions),
+                "figures": figures,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {OUT}")
 
 

@@ -23,6 +23,7 @@ import random
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 # --- settings ---------------------------------------------------------------------------
@@ -125,9 +126,7 @@ def evaluate(model, tokenizer: Tokenizer, articles: list[dict]) -> dict[str, flo
                         continue
                     windows = make_windows(tokenizer, qa["question"], para["context"])
                     out = model(**tensors(windows))
-                    spans = collect_spans(
-                        windows, out.start_logits.numpy(), out.end_logits.numpy()
-                    )
+                    spans = collect_spans(windows, out.start_logits.numpy(), out.end_logits.numpy())
                     guess = para["context"][spans[0].start : spans[0].end] if spans else ""
                     e, f = squad_em_f1(guess, [a["text"] for a in qa["answers"]])
                     em, f1, n = em + e, f1 + f, n + 1
@@ -157,7 +156,8 @@ def main() -> None:
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
     warm = int(WARMUP * total)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / max(1, warm), max(0.0, (total - s) / max(1, total - warm)))
+        optimizer,
+        lambda s: min((s + 1) / max(1, warm), max(0.0, (total - s) / max(1, total - warm))),
     )
     WORK.mkdir(parents=True, exist_ok=True)
     state_file = WORK / "state.pt"
@@ -192,20 +192,31 @@ def main() -> None:
             step += 1
             if step % LOG_EVERY == 0:
                 rate = (time.time() - began) / max(1, step - (state_file.exists() and 0))
-                print(f"step {step}/{total} epoch {epoch} loss {out.loss.item():.3f} "
-                      f"lr {schedule.get_last_lr()[0]:.2e} {rate:.2f} s/step", flush=True)
+                print(
+                    f"step {step}/{total} epoch {epoch} loss {out.loss.item():.3f} "
+                    f"lr {schedule.get_last_lr()[0]:.2e} {rate:.2f} s/step",
+                    flush=True,
+                )
             if time.time() - began > TIME_BUDGET_S:
                 break
         if step % steps_per_epoch == 0 or step >= total:
             scores = evaluate(model, tokenizer, dev)
-            print(f"epoch {epoch} dev (paragraph given, answerable): EM {scores['em']:.1f} "
-                  f"F1 {scores['f1']:.1f} over {scores['n']:.0f}", flush=True)
+            print(
+                f"epoch {epoch} dev (paragraph given, answerable): EM {scores['em']:.1f} "
+                f"F1 {scores['f1']:.1f} over {scores['n']:.0f}",
+                flush=True,
+            )
             if scores["f1"] > best["f1"]:
                 best = {"f1": scores["f1"], "em": scores["em"], "epoch": epoch, "step": step}
                 model.save_pretrained(WORK / "best")
         torch.save(
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "schedule": schedule.state_dict(), "step": step, "best": best},
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "step": step,
+                "best": best,
+            },
             state_file,
         )
     print(f"best: {best}")
@@ -217,17 +228,30 @@ def export_onnx(model, tokenizer: Tokenizer, target: Path) -> None:
     sample = tensors(make_windows(tokenizer, "who?", "a b c"))
     names = ["input_ids", "attention_mask", "token_type_ids"]
     outputs = ["start_logits", "end_logits"]
-    with torch.no_grad():
+    # The tracer warns about shape-dependent Python branches that don't apply here.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
-            model.eval(), tuple(sample[n] for n in names), str(target), input_names=names,
+            model.eval(),
+            tuple(sample[n] for n in names),
+            str(target),
+            input_names=names,
             output_names=outputs,
             dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, *outputs]},
-            opset_version=17, dynamo=False,
+            opset_version=17,
+            dynamo=False,
         )
 
 
-def export(checkpoint: Path, tokenizer: Tokenizer, base: Path, dev: list, best: dict,
-           questions: int, steps: int) -> None:
+def export(
+    checkpoint: Path,
+    tokenizer: Tokenizer,
+    base: Path,
+    dev: list,
+    best: dict,
+    questions: int,
+    steps: int,
+) -> None:
     """ONNX export, int8 quantisation, and the figures of both on the dev articles."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -241,8 +265,11 @@ def export(checkpoint: Path, tokenizer: Tokenizer, base: Path, dev: list, best: 
     # Per-channel int8 weights keep the fp32 model's F1 (per-tensor lost about 7 points);
     # the 2-output head stays in float.
     quantize_dynamic(
-        str(fp32 / "model.onnx"), str(OUT / "model.onnx"), weight_type=QuantType.QInt8,
-        per_channel=True, nodes_to_exclude=["/qa_outputs/MatMul"],
+        str(fp32 / "model.onnx"),
+        str(OUT / "model.onnx"),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        nodes_to_exclude=["/qa_outputs/MatMul"],
     )
     for folder in (fp32, OUT):
         shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
@@ -251,10 +278,18 @@ def export(checkpoint: Path, tokenizer: Tokenizer, base: Path, dev: list, best: 
         "onnx-fp32": evaluate_onnx(Reader(fp32), dev),
         "onnx-int8": evaluate_onnx(Reader(OUT), dev),
     }
-    summary = {"trained_on": "train articles + evals/cases.jsonl", "best": best, "questions": questions, "steps": steps, "seed": SEED,
-               "epochs": EPOCHS, "batch": BATCH, "learning_rate": LEARNING_RATE,
-               "dev_paragraph_given": figures,
-               "size_mb": round((OUT / "model.onnx").stat().st_size / 1e6, 1)}
+    summary = {
+        "trained_on": "train articles + evals/cases.jsonl",
+        "best": best,
+        "questions": questions,
+        "steps": steps,
+        "seed": SEED,
+        "epochs": EPOCHS,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "dev_paragraph_given": figures,
+        "size_mb": round((OUT / "model.onnx").stat().st_size / 1e6, 1),
+    }
     (OUT / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2))
 
@@ -280,7 +315,14 @@ if __name__ == "__main__":
         state = torch.load(WORK / "state.pt", weights_only=False)
         split = load_split()
         questions = len(squad_examples(split["train"]) + seed_examples())
-        export(WORK / "best", tok, model_path(), load_articles(SQUAD, split["dev"]),
-               state["best"], questions, state["step"])
+        export(
+            WORK / "best",
+            tok,
+            model_path(),
+            load_articles(SQUAD, split["dev"]),
+            state["best"],
+            questions,
+            state["step"],
+        )
     else:
         main()

@@ -1,0 +1,206 @@
+"""The learned answerer (``ASSISTANT_ANSWERER=learned``): trained models instead of rules.
+
+The reader (``reader.py``) reads the paragraphs of the best retrieved passages and
+proposes spans; the abstainer (``abstain.py``) scores every span with the retrieval
+evidence and picks the answer, or abstains when none is likely enough. The first
+citation is the sentence holding the answer, with exact offsets. Same interface as
+``answer.Answerer`` (the default, rule-based answerer).
+Non-goals: generating text; everything in ``text`` but connecting words is quoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from assistant.abstain import Abstainer, Evidence, features
+from assistant.config import Settings
+from assistant.question import Query
+from assistant.respectively import align
+from assistant.types import Answer, Citation, Hit, Passage
+
+if TYPE_CHECKING:
+    from assistant.reader import Reader
+
+CANDIDATES = 10  # reader spans scored by the abstainer
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of a corpus file: ``text[i]`` is document character ``start + i``."""
+
+    source: str
+    number: int
+    start: int
+    text: str
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of the document proposed by the reader, and how likely it answers."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+    sentence: Passage
+    probability: float
+    evidence: Evidence
+
+
+def paragraphs_of(passages: list[Passage]) -> dict[tuple[str, int], Paragraph]:
+    """Group passages into paragraphs, rebuilding each paragraph's text at exact offsets.
+
+    The gaps between sentences are whitespace in the file; they become spaces here.
+    Example: passages "A b." (0-4) and "C d." (5-9) of paragraph 0 -> text "A b. C d.", start 0
+    """
+    grouped: dict[tuple[str, int], list[Passage]] = {}
+    for p in passages:
+        grouped.setdefault((p.source, p.paragraph), []).append(p)
+    out = {}
+    for key, members in grouped.items():
+        members.sort(key=lambda p: p.start)
+        start = members[0].start
+        chars = [" "] * (members[-1].end - start)
+        for p in members:
+            chars[p.start - start : p.end - start] = p.text
+        out[key] = Paragraph(key[0], key[1], start, "".join(chars), tuple(members))
+    return out
+
+
+class LearnedAnswerer:
+    """Answers questions over one opened corpus with the reader and the abstainer."""
+
+    def __init__(self, passages: list[Passage], reader: Reader, abstainer: Abstainer) -> None:
+        self.passages = passages
+        self.paragraphs = paragraphs_of(passages)
+        self.reader = reader
+        self.abstainer = abstainer
+
+    def candidates(self, question: str, hits: list[Hit], settings: Settings) -> list[Candidate]:
+        """Reader spans from the paragraphs of the best hits, most probable first."""
+        if not hits:
+            return []
+        order: list[tuple[str, int]] = []
+        fused: dict[tuple[str, int], float] = {}
+        for h in hits:
+            key = (h.passage.source, h.passage.paragraph)
+            if key not in fused:
+                order.append(key)
+                fused[key] = h.score / (hits[0].score or 1.0)
+        chosen = [self.paragraphs[k] for k in order[: settings.reader_passages]]
+        spans = self.reader.read(question, [p.text for p in chosen])[:CANDIDATES]
+        if not spans:
+            return []
+        by_id = {h.passage.id: h for h in hits}
+        top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
+        out = []
+        for rank, s in enumerate(spans):
+            para = chosen[s.context]
+            start, end = para.start + s.start, para.start + s.end
+            sentence = next(
+                (p for p in para.passages if p.start <= start < p.end), para.passages[0]
+            )
+            hit = by_id.get(sentence.id)
+            evidence = Evidence(
+                question=question,
+                span=para.text[s.start : s.end],
+                sentence=sentence.text,
+                window=sentence.context,
+                paragraph=para.text,
+                score=s.score,
+                best_score=spans[0].score,
+                null=s.null,
+                rank=rank,
+                paragraph_rank=s.context,
+                fused=fused[(para.source, para.number)],
+                dense=hit.dense if hit else 0.0,
+                dense_context=hit.dense_context if hit else 0.0,
+                lexical=hit.lexical / top_lexical if hit else 0.0,
+            )
+            out.append(
+                Candidate(
+                    text=evidence.span,
+                    source=para.source,
+                    start=start,
+                    end=end,
+                    sentence=sentence,
+                    probability=self.abstainer.probability(features(evidence)),
+                    evidence=evidence,
+                )
+            )
+        return sorted(out, key=lambda c: -c.probability)
+
+    def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
+        """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
+        ranked = self.candidates(query.text, hits, settings)
+        if not ranked or ranked[0].probability < self.abstainer.threshold:
+            reason = (
+                "nothing in the document matches the question"
+                if not hits
+                else "no passage answers it clearly enough"
+            )
+            return _abstain(question, query, hits, settings, reason)
+        best = _aligned(ranked[0], query.years)
+        others = [h for h in hits if h.passage.id != best.sentence.id]
+        top = hits[0].score if hits else 1.0
+        citations = _citations(
+            [best.sentence, *(h.passage for h in others)],
+            [1.0, *(h.score / top for h in others)],
+            settings,
+        )
+        return Answer(
+            question=question,
+            answer=best.text,
+            text=f"**{best.text}**\n\n> {citations[0].text} [1]",
+            abstained=False,
+            citations=citations,
+            answer_type=query.answer_type,
+            query=query.text,
+        )
+
+
+def _aligned(c: Candidate, years: list[str]) -> Candidate:
+    """``c`` moved to the value its sentence assigns to the asked year ("A, B and C respectively")."""
+    sentence = c.sentence
+    if not sentence.start <= c.start < c.end <= sentence.end:
+        return c
+    a, b = align(sentence.text, c.start - sentence.start, c.end - sentence.start, years)
+    start, end = sentence.start + a, sentence.start + b
+    return replace(c, text=sentence.text[a:b], start=start, end=end)
+
+
+def _citations(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
+    return [
+        Citation(
+            n=i + 1,
+            text=p.text,
+            source=p.source,
+            start=p.start,
+            end=p.end,
+            section=p.section,
+            score=round(max(0.0, min(1.0, s)), 4),
+        )
+        for i, (p, s) in enumerate(zip(passages[: settings.citations], scores, strict=False))
+    ]
+
+
+def _abstain(
+    question: str, query: Query, hits: list[Hit], settings: Settings, reason: str
+) -> Answer:
+    top = hits[0].score if hits else 1.0
+    citations = _citations([h.passage for h in hits], [h.score / top for h in hits], settings)
+    lines = [f"The document doesn't say ({reason})."]
+    if citations:
+        lines.append("\nThe closest passages:")
+        lines += [f"\n> {c.text} [{c.n}]" for c in citations]
+    return Answer(
+        question=question,
+        answer="",
+        text="\n".join(lines),
+        abstained=True,
+        citations=citations,
+        answer_type=query.answer_type,
+        query=query.text,
+    )

@@ -1,0 +1,53 @@
+"""The learned answerer (``ASSISTANT_ANSWERER=learned``) end to end: real index, reader and
+abstainer, on a small corpus of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import ConfigError, Settings, ask
+
+ACME = """Acme Motors Quarterly Notes
+Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
+Jane Doe, the chairman of Acme Motors, said the firm would recover.
+New Plants
+In May 2023, Acme Motors opened a plant in Lyon. The plant can build 80,000 cars a year.
+"""
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("acme-learned")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "acme.txt").write_text(ACME, encoding="utf-8")
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index", answerer="learned")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When did Acme Motors open the Lyon plant?", "May 2023"),
+        ("Who is the chairman of Acme Motors?", "Jane Doe"),
+    ],
+)
+def test_learned__answers_with_the_sentence_holding_the_span_cited_first(
+    acme: Settings, question: str, expected: str
+) -> None:
+    answer = ask(question, settings=acme)
+    assert answer.answer == expected
+    first = answer.citations[0]
+    assert expected in first.text
+    assert ACME[first.start : first.end] == first.text
+    assert answer.text.startswith(f"**{expected}**")
+
+
+def test_learned__abstains_when_the_corpus_does_not_say(acme: Settings) -> None:
+    answer = ask("Who founded Tesla?", settings=acme)
+    assert answer.abstained and answer.answer == ""
+    assert answer.text.startswith("The document doesn't say")
+    assert all(ACME[c.start : c.end] == c.text for c in answer.citations)
+
+
+def test_settings__an_unknown_answerer_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="answerer"):
+        Settings.from_env({"ASSISTANT_ANSWERER": "magic"})
