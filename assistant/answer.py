@@ -82,7 +82,7 @@ class Answerer(Ranker):
             if kind == "reason":
                 chosen = self._reason_first(question, best, ranked, chosen)
         order = chosen + [s for s in ranked if s not in chosen]
-        citations = _citations([s.hit.passage for s in order], [s.score for s in order], settings)
+        citations = cite([s.hit.passage for s in order], [s.score for s in order], settings)
         if best.span:
             short = best.span.text
             text = f"**{short}**\n\n> {citations[0].text} [1]"
@@ -155,7 +155,8 @@ def _adjacent(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.paragraph == b.paragraph and abs(a.position - b.position) == 1
 
 
-def _citations(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
+def cite(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
+    """The first ``settings.citations`` passages as numbered citations, scores scaled to 0-1."""
     top = max(scores, default=1.0) or 1.0
     out: list[Citation] = []
     for p, s in zip(passages[: settings.citations], scores, strict=False):
@@ -183,17 +184,29 @@ def _abstain(
 ) -> Answer:
     passages = [s.hit.passage for s in ranked] or [h.passage for h in hits]
     scores = [s.score for s in ranked] or [h.score for h in hits]
-    citations = _citations(passages, scores, settings)
+    return abstention(question, query, passages, scores, settings, reason)
+
+
+def abstention(
+    question: str,
+    query: Query,
+    passages: list[Passage],
+    scores: list[float],
+    settings: Settings,
+    reason: str,
+) -> Answer:
+    """ "The document doesn't say (reason)", with the closest passages cited."""
+    cited = cite(passages, scores, settings)
     lines = [f"The document doesn't say ({reason})."]
-    if citations:
+    if cited:
         lines.append("\nThe closest passages:")
-        lines += [f"\n> {c.text} [{c.n}]" for c in citations]
+        lines += [f"\n> {c.text} [{c.n}]" for c in cited]
     return Answer(
         question=question,
         answer="",
         text="\n".join(lines),
         abstained=True,
-        citations=citations,
+        citations=cited,
         answer_type=query.answer_type,
         query=query.text,
     )

@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.abstain import Abstainer, Evidence, features
+from assistant.answer import abstention, cite
 from assistant.config import Settings
 from assistant.question import Query
 from assistant.respectively import align
-from assistant.types import Answer, Citation, Hit, Passage
+from assistant.types import Answer, Hit, Passage
 
 if TYPE_CHECKING:
     from assistant.reader import Reader
@@ -141,11 +142,18 @@ class LearnedAnswerer:
                 if not hits
                 else "no passage answers it clearly enough"
             )
-            return _abstain(question, query, hits, settings, reason)
+            return abstention(
+                question,
+                query,
+                [h.passage for h in hits],
+                [h.score for h in hits],
+                settings,
+                reason,
+            )
         best = _aligned(ranked[0], query.years)
         others = [h for h in hits if h.passage.id != best.sentence.id]
         top = hits[0].score if hits else 1.0
-        citations = _citations(
+        cited = cite(
             [best.sentence, *(h.passage for h in others)],
             [1.0, *(h.score / top for h in others)],
             settings,
@@ -153,9 +161,9 @@ class LearnedAnswerer:
         return Answer(
             question=question,
             answer=best.text,
-            text=f"**{best.text}**\n\n> {citations[0].text} [1]",
+            text=f"**{best.text}**\n\n> {cited[0].text} [1]",
             abstained=False,
-            citations=citations,
+            citations=cited,
             answer_type=query.answer_type,
             query=query.text,
         )
@@ -169,38 +177,3 @@ def _aligned(c: Candidate, years: list[str]) -> Candidate:
     a, b = align(sentence.text, c.start - sentence.start, c.end - sentence.start, years)
     start, end = sentence.start + a, sentence.start + b
     return replace(c, text=sentence.text[a:b], start=start, end=end)
-
-
-def _citations(passages: list[Passage], scores: list[float], settings: Settings) -> list[Citation]:
-    return [
-        Citation(
-            n=i + 1,
-            text=p.text,
-            source=p.source,
-            start=p.start,
-            end=p.end,
-            section=p.section,
-            score=round(max(0.0, min(1.0, s)), 4),
-        )
-        for i, (p, s) in enumerate(zip(passages[: settings.citations], scores, strict=False))
-    ]
-
-
-def _abstain(
-    question: str, query: Query, hits: list[Hit], settings: Settings, reason: str
-) -> Answer:
-    top = hits[0].score if hits else 1.0
-    citations = _citations([h.passage for h in hits], [h.score / top for h in hits], settings)
-    lines = [f"The document doesn't say ({reason})."]
-    if citations:
-        lines.append("\nThe closest passages:")
-        lines += [f"\n> {c.text} [{c.n}]" for c in citations]
-    return Answer(
-        question=question,
-        answer="",
-        text="\n".join(lines),
-        abstained=True,
-        citations=citations,
-        answer_type=query.answer_type,
-        query=query.text,
-    )
