@@ -64,7 +64,7 @@ test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval 
 eval-squad: $(STAMP) ## the SQuAD 2.0 test articles through ask(); ANSWERER=rules|learned
 	$(BIN)/python -m evals --squad $(SQUAD) --answerer $(ANSWERER) --report-dir reports/squad
 
-train: $(STAMP) ## retrain the reader and the abstainer (models/; about 40 minutes on 2 cores)
+train: $(STAMP) ## retrain the reader and the abstainer (models/; about 45 minutes on 2 cores)
 	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
 	$(BIN)/python -m train.reader
 	$(BIN)/python -m train.abstainer
