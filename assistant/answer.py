@@ -195,7 +195,7 @@ def abstention(
     settings: Settings,
     reason: str,
 ) -> Answer:
-    """ "The document doesn't say (reason)", with the closest passages cited."""
+    """An abstention: "The document doesn't say (reason)", the closest passages cited."""
     cited = cite(passages, scores, settings)
     lines = [f"The document doesn't say ({reason})."]
     if cited:
