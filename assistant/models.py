@@ -119,6 +119,25 @@ class Embedder:
             )
 
 
+def onnx_session(model: Path, vocab: Path, what: str, fix: str) -> tuple[Any, Any]:
+    """An onnxruntime session and a ``tokenizers`` tokenizer, or a ``ModelError``
+    "<what> (<cause>); <fix>" for a missing or unreadable file."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(vocab))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime and tokenizers raise their own types
+        raise ModelError(f"{what} ({exc}); {fix}") from None
+    return session, tokenizer
+
+
 class OnnxEncoder:
     """The same embeddings as ``Embedder`` from an exported ONNX file, without torch."""
 
@@ -133,22 +152,12 @@ class OnnxEncoder:
     def _load(self) -> tuple[Any, Any]:
         with _lock:
             if self._session is None:
-                import onnxruntime
-                from tokenizers import Tokenizer
-
-                try:
-                    tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
-                    options = onnxruntime.SessionOptions()
-                    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
-                    options.log_severity_level = 3
-                    self._session = onnxruntime.InferenceSession(
-                        str(self.onnx_file), options, providers=["CPUExecutionProvider"]
-                    )
-                except Exception as exc:  # onnxruntime raises its own types for a bad file
-                    raise ModelError(
-                        f"can't load the query encoder {self.onnx_file}: {exc}; "
-                        "rebuild the index with `assistant index --rebuild`"
-                    ) from None
+                self._session, tokenizer = onnx_session(
+                    self.onnx_file,
+                    self.tokenizer_file,
+                    f"can't load the query encoder {self.onnx_file}",
+                    "rebuild the index with `assistant index --rebuild`",
+                )
                 tokenizer.enable_truncation(self.MAX_TOKENS)
                 tokenizer.enable_padding()
                 self._tokenizer = tokenizer

@@ -9,7 +9,6 @@ Non-goals: deciding whether to answer at all (``abstain.py``), training (``train
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
+from assistant.models import onnx_session
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,29 +86,14 @@ class Reader:
     def _load(self) -> tuple[Any, Any]:
         with _lock:
             if self._session is None:
-                import onnxruntime
-                from tokenizers import Tokenizer
-
                 model, vocab = self.folder / "model.onnx", self.folder / "tokenizer.json"
+                fix = "restore it from git or retrain it with `make train`"
                 for path in (model, vocab):
                     if not path.is_file():
-                        raise ModelError(
-                            f"the reader model file {path} is missing; restore it from git "
-                            "or retrain it with `make train`"
-                        )
-                try:
-                    tokenizer = Tokenizer.from_file(str(vocab))
-                    options = onnxruntime.SessionOptions()
-                    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
-                    options.log_severity_level = 3
-                    session = onnxruntime.InferenceSession(
-                        str(model), options, providers=["CPUExecutionProvider"]
-                    )
-                except Exception as exc:  # onnxruntime and tokenizers raise their own types
-                    raise ModelError(
-                        f"can't load the reader model {model} ({exc}); restore it from git "
-                        "or retrain it with `make train`"
-                    ) from None
+                        raise ModelError(f"the reader model file {path} is missing; {fix}")
+                session, tokenizer = onnx_session(
+                    model, vocab, f"can't load the reader model {model}", fix
+                )
                 tokenizer.no_padding()
                 tokenizer.no_truncation()
                 self._session, self._tokenizer = session, tokenizer
