@@ -71,14 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     progress = None if args.quiet or not sys.stderr.isatty() else _progress
     try:
+        chosen = {k: v for k, v in (("llm", args.llm), ("answerer", args.answerer)) if v}
         settings = None
-        if args.llm or args.answerer:
+        if chosen:
             from assistant import Settings
 
-            overrides = {"llm": args.llm} if args.llm else {}
-            settings = Settings.from_env(
-                **overrides, **({"answerer": args.answerer} if args.answerer else {})
-            )
+            settings = Settings.from_env(**chosen)
         report = run(
             args.cases,
             thresholds_path=args.thresholds or DEFAULT_THRESHOLDS,

@@ -114,24 +114,38 @@ def tensors(windows: list[Window]) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(v) for k, v in batch(windows).items()}
 
 
-def evaluate(model, tokenizer: Tokenizer, articles: list[dict]) -> dict[str, float]:
-    """Answerable EM/F1 with the paragraph given (the reader alone)."""
-    model.eval()
+def score_given_paragraph(read, articles: list[dict]) -> dict[str, float]:
+    """Answerable EM/F1 with the paragraph given; ``read(question, context)`` -> [Span]."""
     em = f1 = n = 0.0
-    with torch.no_grad():
-        for article in articles:
-            for para in article["paragraphs"]:
-                for qa in para["qas"]:
-                    if not qa["answers"]:
-                        continue
-                    windows = make_windows(tokenizer, qa["question"], para["context"])
-                    out = model(**tensors(windows))
-                    spans = collect_spans(windows, out.start_logits.numpy(), out.end_logits.numpy())
+    for article in articles:
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                if qa["answers"]:
+                    spans = read(qa["question"], para["context"])
                     guess = para["context"][spans[0].start : spans[0].end] if spans else ""
                     e, f = squad_em_f1(guess, [a["text"] for a in qa["answers"]])
                     em, f1, n = em + e, f1 + f, n + 1
-    model.train()
     return {"em": 100 * em / n, "f1": 100 * f1 / n, "n": n}
+
+
+def evaluate(model, tokenizer: Tokenizer, articles: list[dict]) -> dict[str, float]:
+    """The torch model's answerable EM/F1 with the paragraph given."""
+
+    def read(question: str, context: str) -> list:
+        windows = make_windows(tokenizer, question, context)
+        out = model(**tensors(windows))
+        return collect_spans(windows, out.start_logits.numpy(), out.end_logits.numpy())
+
+    model.eval()
+    with torch.no_grad():
+        scores = score_given_paragraph(read, articles)
+    model.train()
+    return scores
+
+
+def evaluate_onnx(reader, articles: list[dict]) -> dict[str, float]:
+    """An exported reader's answerable EM/F1 with the paragraph given."""
+    return score_given_paragraph(lambda q, c: reader.read(q, [c]), articles)
 
 
 def main() -> None:
@@ -292,19 +306,6 @@ def export(
     }
     (OUT / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2))
-
-
-def evaluate_onnx(reader, articles: list[dict]) -> dict[str, float]:
-    em = f1 = n = 0.0
-    for article in articles:
-        for para in article["paragraphs"]:
-            for qa in para["qas"]:
-                if qa["answers"]:
-                    spans = reader.read(qa["question"], [para["context"]])
-                    guess = para["context"][spans[0].start : spans[0].end] if spans else ""
-                    e, f = squad_em_f1(guess, [a["text"] for a in qa["answers"]])
-                    em, f1, n = em + e, f1 + f, n + 1
-    return {"em": 100 * em / n, "f1": 100 * f1 / n, "n": n}
 
 
 if __name__ == "__main__":
