@@ -70,8 +70,8 @@ train: $(STAMP) ## retrain the reader and the abstainer (models/; about 45 minut
 	$(BIN)/python -m train.abstainer
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
-	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py
-	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py
+	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py library_view.py
+	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py library_view.py
 	$(BIN)/mypy
 
 bench: index ## speed and memory figures (prints, never fails on timing)

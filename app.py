@@ -1,7 +1,7 @@
 """The web chat: a thin Gradio UI over ``assistant.ask``.
 
-Scope: layout, streaming, the sources panel, the document view and the ``/ask`` API
-endpoint. Non-goals: retrieval, answering, abstention; those live in ``assistant``.
+Scope: layout, streaming, the sources panel, the document view, the documents panel
+(upload, list, remove) and the ``/ask`` API endpoint. Non-goals: retrieval, answering, abstention; those live in ``assistant``.
 
 Everything that comes from the document or the user is escaped before it reaches
 HTML or Markdown, so a ``<script>`` in a question or a corpus line shows as text.
@@ -28,6 +28,8 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, AssistantError, QuestionError, Settings, ask, ask_stream
+from assistant.formats import MAX_FILE_BYTES
+from library_view import LIMITS, UPLOAD_TYPES, make_add, make_remove, names, render_library
 from sources_view import (
     document_title,
     esc,
@@ -78,6 +80,10 @@ details.doc-view summary { cursor: pointer; font-weight: 600; }
   border-radius: 3px; scroll-margin: 4rem; }
 .doc-text mark.doc-cite.flash { outline: 2px solid var(--color-accent); }
 .doc-text sup { font-weight: 700; }
+.source-page { font-style: italic; }
+.doc-list { margin: 0.25rem 0; padding-left: 1.2rem; }
+.doc-name { font-weight: 600; }
+.doc-meta, .doc-skipped { color: var(--body-text-color-subdued); font-size: 0.85rem; }
 """
 
 
@@ -238,18 +244,47 @@ def example_questions(settings: Settings) -> list[str]:
     return [q for q in examples or [] if isinstance(q, str) and q.strip()][:6]
 
 
+def header(settings: Settings) -> str:
+    """The page's heading: what is being asked about, and from which files."""
+    title, file_names = document_title(settings)
+    return (
+        f'<h1 style="margin-bottom:0.2rem">Ask {esc(title)}</h1>'
+        '<p style="margin-top:0">Ask in plain English; answers come only from '
+        f"<code>{esc(file_names)}</code>, offline, with the exact sentences they rest "
+        "on, and the assistant says so when the documents don't.</p>"
+    )
+
+
+def documents_panel(settings: Settings) -> tuple[Any, list[Any]]:
+    """The documents accordion: list, upload and removal; returns (header, wired outputs)."""
+    from assistant import documents
+
+    library = documents(settings)
+    with gr.Accordion("Documents", open=False, elem_id="documents"):
+        listing = gr.HTML(render_library(library), elem_id="doc-listing")
+        upload = gr.File(
+            label="Add documents",
+            file_count="multiple",
+            file_types=UPLOAD_TYPES,
+            elem_id="upload",
+        )
+        gr.Markdown(LIMITS)
+        replace_same = gr.Checkbox(label="Replace a document of the same name", value=False)
+        add_button = gr.Button("Add to the documents", variant="primary", elem_id="add-documents")
+        with gr.Row():
+            choice = gr.Dropdown(
+                names(library), label="Remove a document", value=None, elem_id="remove-choice"
+            )
+            remove_button = gr.Button("Remove", variant="stop", elem_id="remove-document")
+        status = gr.Markdown(elem_id="library-status")
+    return (upload, replace_same, add_button, choice, remove_button), [status, listing, choice]
+
+
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """The chat page and the ``/ask`` API, unlaunched; launch with ``css=CSS, theme=theme()``."""
     settings = settings or Settings.from_env()
-    title, file_name = document_title(settings)
-    with gr.Blocks(title="Ask the document", analytics_enabled=False) as demo:
-        gr.HTML(
-            f'<h1 style="margin-bottom:0.2rem">Ask the article: {esc(title)}</h1>'
-            '<p style="margin-top:0">Ask in plain English; answers come only from '
-            f"<code>{esc(file_name)}</code>, offline, with the exact sentences they rest "
-            "on, and the assistant says so when the document doesn't.</p>",
-            js_on_load=None,
-        )
+    with gr.Blocks(title="Ask the documents", analytics_enabled=False) as demo:
+        heading = gr.HTML(header(settings), js_on_load=None)
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -291,6 +326,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                         interactive=bool(settings.llm),
                         elem_id="answer-style",
                     )
+                controls, library_outputs = documents_panel(settings)
             with gr.Column(scale=2, elem_classes=["sources-panel"]):
                 sources = gr.HTML(
                     SOURCES_PLACEHOLDER,
@@ -310,6 +346,30 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         msg.submit(**io, trigger_mode="always_last")
         examples.load_input_event.then(**io)
         clear.click(new_chat, outputs=[msg, chatbot, turns, sources], api_visibility="private")
+        upload, replace_same, add_button, choice, remove_button = controls
+        add, remove = make_add(settings), make_remove(settings)
+
+        def added(files: list[Any] | None, replace_it: bool) -> tuple[Any, ...]:
+            note, listing, listed = add(files, replace_it)
+            return note, listing, gr.Dropdown(choices=listed, value=None), None, header(settings)
+
+        def removed(name: str | None) -> tuple[Any, ...]:
+            note, listing, listed = remove(name)
+            return note, listing, gr.Dropdown(choices=listed, value=None), header(settings)
+
+        add_button.click(
+            added,
+            inputs=[upload, replace_same],
+            outputs=[*library_outputs, upload, heading],
+            api_visibility="private",
+            show_progress="full",
+        )
+        remove_button.click(
+            removed,
+            inputs=[choice],
+            outputs=[*library_outputs, heading],
+            api_visibility="private",
+        )
         gr.api(make_api(settings), api_name="ask")
     return demo
 
@@ -347,6 +407,7 @@ def main() -> None:
         css=CSS,
         theme=theme(),
         footer_links=["api"],
+        max_file_size=MAX_FILE_BYTES,
     )
     log.info("Ready: http://%s:%d", host, port)
     try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import html
 import logging
 import re
-from functools import lru_cache
-from pathlib import Path
 
-from assistant import Answer, Citation, Settings
+import assistant
+from assistant import Answer, AssistantError, Citation, Settings
 
 log = logging.getLogger("app")
 
@@ -71,27 +70,27 @@ def esc(text: str) -> str:
 # ---- the document ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
 def document_text(settings: Settings, source: str) -> str:
-    """The text of corpus file ``source`` (offsets in citations index into it)."""
-    return _read((settings.corpus_dir / source).resolve())
+    """The text of ``source`` as indexed (offsets in citations index into it)."""
+    return assistant.document_text(source, settings)
 
 
 def document_title(settings: Settings) -> tuple[str, str]:
-    """(title, file name): the first non-empty line of the first corpus file."""
-    files = sorted(
-        p for p in settings.corpus_dir.glob("*") if p.suffix in {".txt", ".md"} and p.is_file()
-    )
-    if not files:
+    """(what is asked, names): one document's first line and file name, or a count and names.
+
+    Example: one file -> ("the document: Under the shadow…", "seres.txt");
+    three -> ("3 documents", "a.pdf, b.txt, c.md")
+    """
+    listed = [d.source for d in assistant.documents(settings).documents]
+    if not listed:
         return "the documents", ""
-    for line in _read(files[0].resolve()).splitlines():
+    if len(listed) > 1:
+        shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+        return f"{len(listed)} documents", shown
+    for line in document_text(settings, listed[0]).splitlines():
         if line.strip():
-            return line.strip().lstrip("#").strip(), files[0].name
-    return files[0].stem, files[0].name
+            return f"the document: {line.strip().lstrip('#').strip()}", listed[0]
+    return f"the document: {listed[0]}", listed[0]
 
 
 # ---- the sources panel ----------------------------------------------------------------
@@ -151,10 +150,15 @@ def render_source(c: Citation, answer: Answer, doc: str | None) -> str:
         f'<div class="source-head"><span class="source-n">[{c.n}]</span> '
         f'<span class="source-section">{esc(c.section or "(no section)")}</span></div>'
         f'<div class="source-meta"><span class="source-file">{esc(c.source)}</span>'
+        f"{_page(c)}"
         f'<span class="source-score" title="support score, 0 to 1">score {c.score:.2f}</span>'
         "</div>"
         f'<div class="source-body">{body}</div>{link}</div>'
     )
+
+
+def _page(c: Citation) -> str:
+    return f'<span class="source-page">page {c.page}</span>' if c.page else ""
 
 
 def render_document(source: str, doc: str, citations: list[Citation], answer: Answer) -> str:
@@ -188,7 +192,7 @@ def render_sources(answer: Answer, settings: Settings) -> str:
         if c.source not in docs:
             try:
                 docs[c.source] = document_text(settings, c.source)
-            except (OSError, UnicodeDecodeError):
+            except AssistantError:
                 log.warning("can't read %s for the document view", c.source)
                 docs[c.source] = None
     if answer.abstained:

@@ -3,6 +3,7 @@
     >>> from assistant import ask
     >>> a = ask("How much did the company lose in 2022?")
     >>> a.answer, a.citations[0].text
+    >>> add_documents(["report.pdf"])  # copied into corpus/, indexed incrementally
 
 Importing this package loads no heavy library (torch, sentence-transformers,
 chromadb, gradio); they load on the first ``ask`` or ``build_index``.
@@ -11,6 +12,7 @@ chromadb, gradio); they load on the first ``ask`` or ``build_index``.
 from __future__ import annotations
 
 from assistant.config import Settings
+from assistant.corpus import add_documents, document_text, documents, remove_document
 from assistant.engine import ask, ask_stream, build_index
 from assistant.errors import (
     AssistantError,
@@ -20,7 +22,7 @@ from assistant.errors import (
     ModelError,
     QuestionError,
 )
-from assistant.types import Answer, Citation, Dropped, Passage
+from assistant.types import Answer, Citation, DocumentInfo, Dropped, Library, Passage, Skipped
 
 __all__ = [
     "Answer",
@@ -28,13 +30,20 @@ __all__ = [
     "Citation",
     "ConfigError",
     "CorpusError",
+    "DocumentInfo",
     "Dropped",
     "IndexStoreError",
+    "Library",
     "ModelError",
     "Passage",
     "QuestionError",
     "Settings",
+    "Skipped",
+    "add_documents",
     "ask",
     "ask_stream",
     "build_index",
+    "document_text",
+    "documents",
+    "remove_document",
 ]

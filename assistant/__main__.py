@@ -1,4 +1,5 @@
-"""The CLI: ``assistant ask "question" [--json] [--llm SPEC]`` and ``assistant index [--rebuild]``.
+"""The CLI: ``assistant ask "question" [--json] [--llm SPEC]``, ``assistant index [--rebuild]``,
+``assistant add FILE... [--replace]``, ``assistant remove NAME`` and ``assistant documents``.
 
 Thin: parses arguments, calls the library, prints. Errors become one line on
 stderr and exit code 1, never a traceback.
@@ -16,7 +17,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
-    from assistant.types import Answer
+    from assistant.types import Answer, DocumentInfo
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
+    add = sub.add_parser(
+        "add", help="copy documents (.pdf .docx .html .md .txt) into the corpus and index them"
+    )
+    add.add_argument("files", nargs="+", metavar="FILE")
+    add.add_argument(
+        "--replace", action="store_true", help="replace a different document of the same name"
+    )
+    remove = sub.add_parser("remove", help="take a document out of the index and the corpus")
+    remove.add_argument("name", help="its name, as `assistant documents` lists it")
+    sub.add_parser("documents", help="list the indexed documents and the skipped files")
     return parser
 
 
@@ -50,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("assistant").setLevel(logging.INFO)
             data = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty())
             print(
-                f"index ready: {len(data.passages)} passages in {settings.index_dir / data.store}"
+                f"index ready: {len(data.documents)} documents, {len(data.passages)} passages "
+                f"in {settings.index_dir / data.store}"
             )
             return 0
+        if args.command in ("add", "remove", "documents"):
+            return _corpus_command(args, settings)
         from assistant.engine import ask_stream
         from assistant.types import Answer
 
@@ -80,6 +94,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _corpus_command(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.corpus import add_documents, documents, remove_document
+
+    if args.command == "add":
+        logging.getLogger("assistant").setLevel(logging.INFO)
+        for d in add_documents(args.files, settings, replace=args.replace):
+            print(f"added {d.source}: {_describe(d)}")
+    elif args.command == "remove":
+        remove_document(args.name, settings)
+        print(f"removed {args.name}")
+    library = documents(settings)
+    if args.command == "documents":
+        for d in library.documents:
+            print(f"{d.source}\t{_describe(d)}")
+    for s in library.skipped:
+        print(f"skipped: {s.reason}", file=sys.stderr)
+    return 0
+
+
+def _describe(d: DocumentInfo) -> str:
+    pages = f", {d.pages} pages" if d.pages else ""
+    return f"{d.kind}{pages}, {d.chars:,} characters, {d.passages} passages"
 
 
 def _check_note(answer: Answer) -> str:

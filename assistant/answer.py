@@ -169,6 +169,7 @@ def cite(passages: list[Passage], scores: list[float], settings: Settings) -> li
                 end=p.end,
                 section=p.section,
                 score=round(max(0.0, s / top), 4),
+                page=p.page,
             )
         )
     return out

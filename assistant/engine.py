@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from assistant.learned import LearnedAnswerer
     from assistant.retrieve import HybridSearch
 
-_engines: dict[Settings, tuple[HybridSearch, Answerer | LearnedAnswerer]] = {}
+_engines: dict[Settings, tuple[str, HybridSearch, Answerer | LearnedAnswerer]] = {}
 _lock = threading.Lock()
 
 
@@ -78,21 +78,39 @@ def _extractive(question: str, history: list[dict[str, Any]] | None, settings: S
 
 
 def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer | LearnedAnswerer]:
-    """The cached retriever and answerer for ``settings``, building the index if needed."""
+    """The cached retriever and answerer for ``settings``, building the index if needed.
+
+    When another build has made a new store current since (a document added from the
+    CLI while the web chat runs), the next question opens it.
+    """
+    from assistant.index import read_current
+
     settings = _without_llm(settings)  # one retriever whatever the LLM settings
+    current = read_current(settings.index_dir)
     with _lock:
-        if settings not in _engines:
-            from assistant.index import open_index
+        cached = _engines.get(settings)
+        if cached is None or (current is not None and current["store"] != cached[0]):
+            from assistant.index import open_index, release
             from assistant.models import embedder, onnx_encoder
             from assistant.retrieve import HybridSearch
 
             index = open_index(settings)
             encoder = onnx_encoder(index.query_encoder) if index.query_encoder else embedder()
+            if cached is not None and cached[0] != index.store:
+                release(settings, cached[0])
             _engines[settings] = (
+                index.store,
                 HybridSearch(index, encoder, settings),
                 _answerer(index, settings),
             )
-        return _engines[settings]
+        _, retriever, answerer = _engines[settings]
+        return retriever, answerer
+
+
+def forget(settings: Settings) -> None:
+    """Drop the cached engine for ``settings``: the next question reopens the index."""
+    with _lock:
+        _engines.pop(_without_llm(settings), None)
 
 
 def _answerer(index: IndexData, settings: Settings) -> Answerer | LearnedAnswerer:
@@ -112,15 +130,15 @@ def build_index(
 ) -> IndexData:
     """Build (or reuse) the index for the corpus; ``rebuild`` forces a fresh build.
 
-    Unlike ``ask``, an unreadable corpus file raises ``CorpusError`` here even when an
-    older index exists: an explicit build must not report success on a broken corpus.
+    Unlike ``ask``, a missing or empty corpus folder raises ``CorpusError`` here even when
+    an older index exists. A file that can't be read is skipped and listed in
+    ``.skipped`` with the reason; the rest of the corpus is indexed.
     """
     from assistant.index import open_index
 
     settings = settings or Settings.from_env()
     data = open_index(settings, rebuild=rebuild, strict=True, progress=progress)
-    with _lock:
-        _engines.pop(_without_llm(settings), None)
+    forget(settings)
     return data
 
 

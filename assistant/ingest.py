@@ -1,9 +1,10 @@
 """Corpus files -> passages with exact character offsets.
 
-Scope: reading ``.txt``/``.md`` files as UTF-8, finding paragraphs, headings,
-image captions and sentences, and giving every passage ``start``/``end`` such
-that ``document[start:end] == passage.text``. Pure apart from reading files.
-Non-goals: PDF/HTML parsing, language detection, coreference.
+Scope: listing and hashing the corpus folder, reading each file's text (``formats``
+turns PDF, Word and HTML into text), finding paragraphs, headings, image captions and
+sentences, and giving every passage ``start``/``end`` such that
+``document.text[start:end] == passage.text``. Pure apart from reading files.
+Non-goals: format parsing (formats.py), language detection, coreference.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CorpusError
+from assistant.formats import KINDS, extract, page_at
 from assistant.types import Passage, PassageKind
 
-SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 20_000_000
 SPLITTER_VERSION = "sent-v2"
+NOT_DOCUMENTS = frozenset({"examples.json"})  # the web chat's example questions
 
 # Tokens that end in "." without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -35,49 +36,99 @@ _CLOSERS = "\"'”’)]"
 
 @dataclass(frozen=True)
 class Document:
-    """A corpus file's text and identity."""
+    """A corpus file's text (extracted, for PDF/Word/HTML) and identity."""
 
     source: str  # path relative to the corpus folder, with "/" separators
     text: str
-    sha256: str
+    sha256: str  # of the file's bytes
+    kind: str = "text"  # "text" | "pdf" | "docx" | "html"
+    pages: tuple[int, ...] = ()  # PDF: offset in ``text`` where each page starts
 
 
-def read_corpus(corpus_dir: Path) -> list[Document]:
-    """Read every ``.txt``/``.md`` file under ``corpus_dir`` (sorted), strictly as UTF-8."""
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file found in the corpus folder, before it is read.
+
+    ``problem`` says why it can't be indexed when that is known without parsing it
+    (a type the assistant does not read, a file that can't be opened).
+    """
+
+    source: str  # name relative to the corpus folder, with "/" separators
+    path: Path  # where its bytes are (a staged upload lives outside the corpus folder)
+    sha256: str  # "" when the file can't be read
+    problem: str | None = None
+
+
+def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
+    """Every visible file under ``corpus_dir`` (sorted by name), hashed.
+
+    Example: corpus/ with a.txt and b.xlsx -> [CorpusFile("a.txt", ...),
+    CorpusFile("b.xlsx", ..., problem="corpus/b.xlsx is a type ... not read; ...")]
+    """
     if not corpus_dir.is_dir():
         raise CorpusError(
-            f"corpus folder {corpus_dir} does not exist; create it and add .txt files"
+            f"corpus folder {corpus_dir} does not exist; create it and add a document"
         )
-    paths = sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
-    paths = [p for p in paths if not any(part.startswith(".") for part in p.parts)]
-    if not paths:
-        raise CorpusError(f"{corpus_dir} holds no .txt or .md file; add a document to it")
-    return [read_document(p, corpus_dir) for p in paths]
+    paths = sorted(p for p in corpus_dir.rglob("*") if p.is_file() or p.is_symlink())
+    paths = [
+        p
+        for p in paths
+        if not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        and p.relative_to(corpus_dir).as_posix() not in NOT_DOCUMENTS
+    ]
+    files = [_scan_file(p, corpus_dir) for p in paths]
+    if not files:
+        raise CorpusError(f"{corpus_dir} holds no document ({_kinds()}); add one to it")
+    return files
 
 
-def read_document(path: Path, corpus_dir: Path) -> Document:
-    """Read one file; raise ``CorpusError`` naming it when it is not usable text."""
+def _kinds() -> str:
+    return ", ".join(KINDS)
+
+
+def _scan_file(path: Path, corpus_dir: Path) -> CorpusFile:
     name = path.relative_to(corpus_dir).as_posix()
     where = f"{corpus_dir.name}/{name}"
+    if path.suffix.lower() not in KINDS:
+        problem = f"{where} is skipped: the assistant does not read {path.suffix or 'files without an extension'} files (only {_kinds()})"
+        return CorpusFile(name, path, "", problem)
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path, where)
+    except CorpusError as exc:
+        return CorpusFile(name, path, "", str(exc))
+    return CorpusFile(name, path, hashlib.sha256(data).hexdigest())
+
+
+def _read_bytes(path: Path, where: str) -> bytes:
+    if path.is_symlink() or not path.is_file():
+        raise CorpusError(f"{where} is a link or a special file, not a document; remove it")
+    try:
+        return path.read_bytes()
     except OSError as exc:
         raise CorpusError(
             f"{where} can't be read ({exc.strerror}); fix its permissions or remove it"
         ) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CorpusError(f"{where} is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it")
-    if b"\x00" in data:
-        raise CorpusError(f"{where} looks binary (it contains NUL bytes); remove it")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CorpusError(f"{where} is not UTF-8 text; convert it or remove it") from None
-    if text.startswith("\ufeff"):
-        raise CorpusError(f"{where} starts with a byte-order mark; save it as UTF-8 without BOM")
-    if not text.strip():
-        raise CorpusError(f"{where} is empty; add text to it or remove it")
-    return Document(source=name, text=text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def read_corpus(corpus_dir: Path) -> list[Document]:
+    """Read every document under ``corpus_dir`` (sorted); the first unusable file raises."""
+    files = scan_corpus(corpus_dir)
+    for f in files:
+        if f.problem:
+            raise CorpusError(f.problem)
+    return [read_document(f.path, corpus_dir) for f in files]
+
+
+def read_document(path: Path, corpus_dir: Path, source: str | None = None) -> Document:
+    """Read one file; raise ``CorpusError`` naming it when it is not a usable document.
+
+    ``source`` names a file that will be placed in the corpus (an upload being checked).
+    """
+    name = source or path.relative_to(corpus_dir).as_posix()
+    where = f"{corpus_dir.name}/{name}"
+    data = _read_bytes(path, where)
+    got = extract(data, where)
+    return Document(name, got.text, hashlib.sha256(data).hexdigest(), got.kind, got.pages)
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
@@ -218,6 +269,7 @@ def passages_from_document(doc: Document, window: int = 1) -> list[Passage]:
                 paragraph=number,
                 position=position,
                 context=context,
+                page=page_at(doc.pages, a),
             )
         )
     return passages

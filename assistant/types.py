@@ -17,7 +17,8 @@ AnswerMode = Literal["extractive", "generated"]
 class Passage:
     """One retrieval unit: a sentence (or heading/caption line) of a corpus file.
 
-    ``text == document[start:end]`` always holds for the file ``source``.
+    ``text == document[start:end]`` always holds for the text of ``source`` as the
+    index stores it (the file itself for .txt/.md; the extracted text otherwise).
     """
 
     id: str  # "<source>#<start>-<end>"
@@ -30,6 +31,35 @@ class Passage:
     paragraph: int  # paragraph number within the file, 0-based
     position: int  # passage number within the file, 0-based
     context: str  # neighbouring sentences used for embedding and BM25
+    page: int | None = None  # 1-based PDF page where the passage starts
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document in the index, as ``assistant.documents()`` lists it."""
+
+    source: str  # its name in the corpus folder
+    kind: str  # "text" | "pdf" | "docx" | "html"
+    chars: int  # length of its text
+    passages: int
+    pages: int  # PDF pages, 0 for other kinds
+    sha256: str  # of the file's bytes
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file left out of the index, and why (the message names the file)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Library:
+    """What the index holds: its documents, and the corpus files it had to leave out."""
+
+    documents: list[DocumentInfo]
+    skipped: list[Skipped]
 
 
 @dataclass(frozen=True)
@@ -45,7 +75,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    """A cited passage: ``corpus/<source>`` text ``[start:end] == text``."""
+    """A cited passage: the text of ``source`` ``[start:end] == text``.
+
+    For .txt/.md the text is the file; for PDF, Word and HTML it is the extracted text
+    the index stores (``assistant.document_text(source)``), and ``page`` the PDF page.
+    """
 
     n: int
     text: str
@@ -54,6 +88,7 @@ class Citation:
     end: int
     section: str | None
     score: float
+    page: int | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from assistant import Answer, CorpusError, IndexStoreError, Settings, ask
+from assistant import Answer, IndexStoreError, Settings, ask
 from assistant.engine import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,38 +210,30 @@ def bad_corpus(request: pytest.FixtureRequest, fresh_copy: Settings) -> Any:
         bad.chmod(0o644)
 
 
-def test_build_index__bad_corpus_file_raises_corpus_error_naming_it(bad_corpus: Any) -> None:
-    settings, name = bad_corpus
-    before, current = corpus_state(settings), _current(settings)
-
-    with pytest.raises(CorpusError) as excinfo:
-        build_index(settings)
-
-    assert name in str(excinfo.value)
-    assert NEXT_STEP.search(str(excinfo.value)), str(excinfo.value)
-    assert _current(settings) == current
-    assert corpus_state(settings) == before
-
-
-def test_build_index__rebuild_with_bad_corpus_file_raises_and_keeps_the_old_index(
-    bad_corpus: Any,
+@pytest.mark.parametrize("rebuild", [False, True], ids=["build", "rebuild"])
+def test_build_index__a_bad_corpus_file_is_skipped_with_a_message_naming_it(
+    bad_corpus: Any, rebuild: bool
 ) -> None:
     settings, name = bad_corpus
-    before, current = corpus_state(settings), _current(settings)
+    before = corpus_state(settings)
 
-    with pytest.raises(CorpusError, match=re.escape(name)):
-        build_index(settings, rebuild=True)
+    data = build_index(settings, rebuild=rebuild)
 
-    assert _current(settings) == current
-    assert _stores(settings) == [current["store"]]
+    [skipped] = data.skipped
+    assert skipped.source == name
+    assert name in skipped.reason
+    assert NEXT_STEP.search(skipped.reason), skipped.reason
+    assert {d.source for d in data.documents} == {ARTICLE.name}
+    assert _stores(settings) == [data.store]
     assert corpus_state(settings) == before
+    check_answer(ask(QUESTION, settings=settings).to_dict(), settings)
 
 
-def test_ask__bad_corpus_file_keeps_answering_from_the_existing_index(
+def test_ask__a_bad_corpus_file_is_skipped_and_the_article_still_answers(
     bad_corpus: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings, name = bad_corpus
-    before, current = corpus_state(settings), _current(settings)
+    before = corpus_state(settings)
 
     with caplog.at_level(logging.WARNING, logger="assistant"):
         answer = ask(QUESTION, settings=settings)
@@ -249,7 +241,6 @@ def test_ask__bad_corpus_file_keeps_answering_from_the_existing_index(
     assert isinstance(answer, Answer)
     check_answer(answer.to_dict(), settings)
     assert any(name in r.getMessage() for r in caplog.records), caplog.text
-    assert _current(settings) == current
     assert corpus_state(settings) == before
 
 

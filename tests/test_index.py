@@ -234,8 +234,8 @@ def _removed_folder(corpus: Path) -> None:
 
 @pytest.mark.parametrize(
     ("breakage", "named"),
-    [(_binary_file, "scan.txt"), (_latin1_file, "acme.txt"), (_removed_folder, "corpus")],
-    ids=["binary-file-added", "file-no-longer-utf8", "corpus-folder-removed"],
+    [(_latin1_file, "acme.txt"), (_removed_folder, "corpus")],
+    ids=["only-file-no-longer-utf8", "corpus-folder-removed"],
 )
 def test_open_index__an_unreadable_corpus_keeps_the_previous_index_and_warns(
     fresh_copy: Settings,
@@ -251,10 +251,27 @@ def test_open_index__an_unreadable_corpus_keeps_the_previous_index_and_warns(
         data = open_index(fresh_copy)
 
     assert data.store == old
+    assert _current(fresh_copy)["store"] == old
     assert "Acme Motors lost 3.2 billion yuan in 2022." in [p.text for p in data.passages]
     assert encode_spy.calls == 0
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(named in w and "previous index" in w for w in warnings), warnings
+
+
+def test_open_index__a_bad_file_added_is_skipped_and_nothing_is_re_embedded(
+    fresh_copy: Settings, encode_spy: EncodeSpy, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = open_index(fresh_copy)
+    _binary_file(fresh_copy.corpus_dir)
+
+    with caplog.at_level(logging.WARNING, logger="assistant"):
+        data = open_index(fresh_copy)
+
+    assert data.store != old.store
+    assert [s.source for s in data.skipped] == ["scan.txt"]
+    assert data.passages == old.passages
+    assert encode_spy.calls == 0
+    assert any("scan.txt" in r.getMessage() for r in caplog.records), caplog.text
 
 
 def test_open_index__an_unreadable_corpus_without_a_previous_index_raises(
@@ -267,15 +284,18 @@ def test_open_index__an_unreadable_corpus_without_a_previous_index_raises(
         open_index(settings)
 
 
-def test_open_index__forced_rebuild_of_an_unreadable_corpus_raises_and_keeps_the_old_index(
-    fresh_copy: Settings,
+def test_open_index__forced_rebuild_skips_an_unreadable_file_and_embeds_the_rest(
+    fresh_copy: Settings, encode_spy: EncodeSpy
 ) -> None:
     old = _current(fresh_copy)["store"]
     _binary_file(fresh_copy.corpus_dir)
-    with pytest.raises(CorpusError, match=r"scan\.txt"):
-        open_index(fresh_copy, rebuild=True)
-    assert _current(fresh_copy)["store"] == old
-    assert (fresh_copy.index_dir / old / "manifest.json").is_file()
+
+    data = open_index(fresh_copy, rebuild=True)
+
+    assert data.store != old
+    assert [s.source for s in data.skipped] == ["scan.txt"]
+    assert encode_spy.texts == 2 * len(data.passages)  # a rebuild re-embeds everything
+    assert not (fresh_copy.index_dir / old).exists()
 
 
 def test_open_index__an_unwritable_index_location_raises_index_store_error(

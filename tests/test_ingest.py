@@ -20,6 +20,7 @@ from assistant.ingest import (
     load_passages,
     passages_from_document,
     read_corpus,
+    scan_corpus,
     split_sentences,
 )
 
@@ -248,14 +249,28 @@ def test_load_passages__short_sentences_carry_their_neighbours_as_context(tmp_pa
     )
 
 
-def test_read_corpus__reads_txt_and_md_in_subfolders_and_skips_the_rest(tmp_path: Path) -> None:
+def test_scan_corpus__lists_subfolders_skips_hidden_files_and_flags_unread_types(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "b.txt").write_text("Second file.", encoding="utf-8")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.md").write_text("# Notes\n\nA note.", encoding="utf-8")
-    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4 \x00\x01")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
     (tmp_path / ".draft.txt").write_text("Hidden draft.", encoding="utf-8")
-    docs = read_corpus(tmp_path)
-    assert [d.source for d in docs] == ["b.txt", "notes/a.md"]
+    (tmp_path / "examples.json").write_text('{"examples": []}', encoding="utf-8")
+
+    files = scan_corpus(tmp_path)
+
+    assert [(f.source, f.problem is None) for f in files] == [
+        ("b.txt", True),
+        ("notes/a.md", True),
+        ("photo.png", False),
+    ]
+    assert "does not read .png" in str(files[2].problem)
+    with pytest.raises(CorpusError, match=r"photo\.png"):
+        read_corpus(tmp_path)
+    (tmp_path / "photo.png").unlink()
+    assert [d.source for d in read_corpus(tmp_path)] == ["b.txt", "notes/a.md"]
 
 
 @pytest.mark.parametrize(
@@ -289,6 +304,6 @@ def test_read_corpus__folder_without_documents_raises_corpus_error_naming_it(
 ) -> None:
     corpus = tmp_path / "empty-corpus"
     corpus.mkdir()
-    (corpus / "image.png").write_bytes(b"\x89PNG")
-    with pytest.raises(CorpusError, match=r"empty-corpus holds no \.txt or \.md file"):
+    (corpus / ".hidden.txt").write_text("Hidden.", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"empty-corpus holds no document \(\.txt, \.md, \.pdf"):
         read_corpus(corpus)

@@ -1,0 +1,93 @@
+"""The web chat's documents panel: the list of documents, upload and removal.
+
+Thin: the handlers call ``assistant.add_documents`` / ``remove_document`` (which check
+every file, index it incrementally and swap the index atomically) and render the
+result as escaped HTML. No gradio import here; app.py wires the components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import assistant
+from assistant import AssistantError, DocumentInfo, Library, Settings
+from assistant.corpus import MAX_FILES
+from assistant.formats import KINDS, MAX_FILE_BYTES
+from sources_view import esc
+
+UPLOAD_TYPES = sorted(KINDS)
+LIMITS = (
+    f"PDF (with a text layer), Word (.docx), HTML, Markdown or text; at most "
+    f"{MAX_FILE_BYTES // 1_000_000} MB per file and {MAX_FILES} files at a time."
+)
+
+
+def describe(d: DocumentInfo) -> str:
+    """Example: a 3-page PDF -> "PDF, 3 pages, 12,408 characters, 96 passages"."""
+    kind = {"text": "text", "pdf": "PDF", "docx": "Word", "html": "HTML"}.get(d.kind, d.kind)
+    pages = f", {d.pages} pages" if d.pages else ""
+    return f"{kind}{pages}, {d.chars:,} characters, {d.passages} passages"
+
+
+def render_library(library: Library) -> str:
+    """The documents in the index, and the files skipped with the reason (escaped HTML)."""
+    rows = "".join(
+        f'<li><span class="doc-name">{esc(d.source)}</span> '
+        f'<span class="doc-meta">{esc(describe(d))}</span></li>'
+        for d in library.documents
+    )
+    html = f'<ul class="doc-list" id="doc-list">{rows}</ul>'
+    if library.skipped:
+        skipped = "".join(f"<li>{esc(s.reason)}</li>" for s in library.skipped)
+        html += (
+            f'<p class="doc-skipped-title">Not indexed:</p><ul class="doc-skipped">{skipped}</ul>'
+        )
+    return html
+
+
+def names(library: Library) -> list[str]:
+    return [d.source for d in library.documents]
+
+
+def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
+    """The upload handler: (files, replace) -> (status markdown, document list, removal choices)."""
+
+    def add(files: list[Any] | None, replace: bool) -> tuple[str, str, list[str]]:
+        paths = [Path(getattr(f, "name", f)) for f in files or []]
+        if not paths:
+            return "Choose one or more files first.", *_listing(settings)
+        try:
+            added = assistant.add_documents(paths, settings, replace=replace)
+        except AssistantError as exc:
+            return f"⚠️ Nothing was added: {esc(str(exc))}", *_listing(settings)
+        if not added:
+            return "These documents are already in the corpus.", *_listing(settings)
+        done = "; ".join(f"**{esc(d.source)}** ({describe(d)})" for d in added)
+        return f"Added {done}. You can ask about it now.", *_listing(settings)
+
+    return add
+
+
+def make_remove(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
+    """The removal handler: name -> (status markdown, document list, removal choices)."""
+
+    def remove(name: str | None) -> tuple[str, str, list[str]]:
+        if not name:
+            return "Choose a document to remove.", *_listing(settings)
+        try:
+            assistant.remove_document(name, settings)
+        except AssistantError as exc:
+            return f"⚠️ {esc(str(exc))}", *_listing(settings)
+        return f"Removed **{esc(name)}**.", *_listing(settings)
+
+    return remove
+
+
+def _listing(settings: Settings) -> tuple[str, list[str]]:
+    try:
+        library = assistant.documents(settings)
+    except AssistantError as exc:
+        return f"<p>{esc(str(exc))}</p>", []
+    return render_library(library), names(library)

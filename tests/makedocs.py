@@ -1,0 +1,82 @@
+"""Real PDF, Word and HTML files for the tests, generated with libraries (no binaries kept).
+
+Each document is about a made-up harbour (facts nobody else states), so a question
+about it can only be answered from the file.
+"""
+
+from __future__ import annotations
+
+import io
+
+PDF_PAGES = [
+    [
+        "Harbour Annual Report",
+        "The Kestrel Bay harbour handled 4.2 million tonnes of cargo in 2023. "
+        "Most of it was grain and timber shipped to northern ports.",
+    ],
+    [
+        "Cranes and Staff",
+        "In 2024 the harbour bought three electric cranes from Lindqvist Engineering. "
+        "The harbour master, Petra Holm, said the cranes cut diesel use by a third.",
+    ],
+]
+DOCX_TITLE = "Ferry Timetable Review"
+DOCX_PARAGRAPHS = [
+    "The night ferry to Saltholm was cancelled in March 2022 after a storm damaged the pier.",
+    "Service resumed in June 2022 with a smaller vessel called the Tern.",
+]
+HTML_PAGE = """<!doctype html>
+<html><head><title>Lighthouse notes</title><style>p { color: red }</style>
+<script>window.__ran = 1; document.write("script text")</script></head>
+<body><nav><a href="/">Home</a> | <a href="/about">About the site</a></nav>
+<main><h1>The Gullrock Lighthouse</h1>
+<p>The Gullrock lighthouse was built in 1871 by the engineer Tomas Ek &amp; his crew.</p>
+<p>Its lamp was automated in 1964 and can be seen from 19 nautical miles away.</p></main>
+<footer>Copyright notice and cookie settings</footer></body></html>
+"""
+
+
+def make_pdf(pages: list[list[str]] = PDF_PAGES) -> bytes:
+    """A PDF with a text layer: each page a heading line, then its paragraphs."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(auto=True, margin=15)
+    for heading, *paragraphs in pages:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        for text in paragraphs:
+            pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+    return bytes(pdf.output())
+
+
+def make_scanned_pdf() -> bytes:
+    """A PDF whose only page is a drawing: no text layer, as a scan without OCR."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    return bytes(pdf.output())
+
+
+def make_docx(title: str = DOCX_TITLE, paragraphs: list[str] = DOCX_PARAGRAPHS) -> bytes:
+    """A Word document: a heading, paragraphs and a small table."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Route", "Crossing time"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Saltholm", "45 minutes"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56  # the start of a Linux executable
