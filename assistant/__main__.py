@@ -61,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("assistant").setLevel(logging.INFO)
             data = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty())
             print(
-                f"index ready: {len(data.documents)} documents, {len(data.passages)} passages "
-                f"in {settings.index_dir / data.store}"
+                f"index ready: {_count(len(data.documents), 'document')}, "
+                f"{_count(len(data.passages), 'passage')} in {settings.index_dir / data.store}"
             )
+            for s in data.skipped:
+                print(f"skipped: {s.reason}", file=sys.stderr)
             return 0
         if args.command in ("add", "remove", "documents"):
             return _corpus_command(args, settings)
@@ -113,6 +115,11 @@ def _corpus_command(args: argparse.Namespace, settings: Settings) -> int:
     for s in library.skipped:
         print(f"skipped: {s.reason}", file=sys.stderr)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """Example: (1, "document") -> "1 document"; (4, "passage") -> "4 passages"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _describe(d: DocumentInfo) -> str:

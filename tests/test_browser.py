@@ -215,3 +215,61 @@ def test_page__corpus_markup_shows_as_text_and_runs_nothing(
     assert page.evaluate("window.__xss") is None
     assert page.locator('img[src="x"]').count() == 0
     screenshot(page, "browser-xss-corpus.png")
+
+
+@pytest.fixture(scope="module")
+def upload_server(start_app: Callable[..., AppServer], tmp_path_factory) -> AppServer:
+    """The web chat over its own copy of the article, for adding and removing documents."""
+    root = tmp_path_factory.mktemp("upload")
+    (root / "corpus").mkdir()
+    article = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito.txt"
+    shutil.copy2(article, root / "corpus" / article.name)
+    return start_app(
+        ASSISTANT_CORPUS_DIR=str(root / "corpus"), ASSISTANT_INDEX_DIR=str(root / "index")
+    )
+
+
+def test_page__uploaded_pdf_is_answerable_with_its_page_then_removed(
+    upload_server: AppServer, page: Page, tmp_path: Path
+) -> None:
+    from makedocs import ELF_HEADER, make_pdf
+
+    pdf = tmp_path / "harbour report.pdf"
+    pdf.write_bytes(make_pdf())
+    fake = tmp_path / "tool.pdf"
+    fake.write_bytes(ELF_HEADER)
+    page.goto(upload_server.url)
+    page.get_by_text("Documents", exact=True).click()
+    listing = page.locator("#doc-listing")
+    expect(listing).to_contain_text("seres-huawei-aito.txt")
+    status = page.locator("#library-status")
+
+    page.locator("#upload input[type=file]").set_input_files(str(fake))
+    page.locator("#add-documents").click()
+    expect(status).to_contain_text("Nothing was added: tool.pdf is not a PDF")
+    expect(listing).not_to_contain_text("tool.pdf")
+
+    page.locator("#upload input[type=file]").set_input_files(str(pdf))
+    page.locator("#add-documents").click()
+    expect(status).to_contain_text("Added harbour report.pdf (PDF, 2 pages", timeout=60_000)
+    expect(listing).to_contain_text("harbour report.pdf")
+    expect(page.locator("h1")).to_contain_text("2 documents")
+    screenshot(page, "browser-upload.png")
+
+    ask_and_wait(page, "Who is the harbour master?", "Petra Holm")
+    card = page.locator("#sources .source-card").first
+    expect(card).to_contain_text("harbour report.pdf")
+    expect(card).to_contain_text("page 2")
+    page.locator("#sources details.doc-view summary").first.click()
+    expect(page.locator("#sources mark#ask-doc-1")).to_contain_text(
+        "The harbour master, Petra Holm"
+    )
+
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="harbour report.pdf").click()
+    page.locator("#remove-document").click()
+    expect(status).to_contain_text("Removed harbour report.pdf")
+    expect(listing).not_to_contain_text("harbour report.pdf")
+    ask_in_page(page, "Who is the harbour master?")
+    expect(page.locator('[data-testid="bot"]')).to_have_count(2)
+    expect(last_reply(page)).to_contain_text("doesn't say")

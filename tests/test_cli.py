@@ -84,12 +84,14 @@ def test_cli__index_reuses_an_unchanged_index_and_rebuild_forces_a_new_one(
 
     reused = run_cli("index", **env)
     assert reused.returncode == 0, reused.stderr
-    assert reused.stdout == f"index ready: 4 passages in {settings.index_dir / store}\n"
+    assert reused.stdout == (
+        f"index ready: 1 document, 4 passages in {settings.index_dir / store}\n"
+    )
     assert "building" not in reused.stderr
 
     forced = run_cli("index", "--rebuild", **env)
     assert forced.returncode == 0, forced.stderr
-    assert forced.stdout.startswith("index ready: 4 passages in ")
+    assert forced.stdout.startswith("index ready: 1 document, 4 passages in ")
     assert store not in forced.stdout
     assert "Traceback" not in forced.stderr
 
@@ -121,3 +123,31 @@ def test_cli__a_bad_llm_exits_non_zero_with_one_clear_line(spec: str) -> None:
     assert done.returncode == 1
     line = _one_clean_error_line(done.stderr)
     assert "is not a backend" in line or "no model file at /no/such/model.gguf" in line
+
+
+def test_cli__add_lists_and_removes_documents_with_clear_errors(tmp_path: Path) -> None:
+    from makedocs import ELF_HEADER, make_docx
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.txt").write_text(ACME, encoding="utf-8")
+    env = {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    (tmp_path / "ferry.docx").write_bytes(make_docx())
+    (tmp_path / "tool.pdf").write_bytes(ELF_HEADER)
+
+    added = run_cli("add", str(tmp_path / "ferry.docx"), **env)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("added ferry.docx: docx, ")
+    listed = run_cli("documents", **env)
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == [
+        "acme.txt",
+        "ferry.docx",
+    ]
+    refused = run_cli("add", str(tmp_path / "tool.pdf"), **env)
+    assert refused.returncode == 1
+    assert "tool.pdf is not a PDF" in _one_clean_error_line(refused.stderr)
+    removed = run_cli("remove", "ferry.docx", **env)
+    assert removed.returncode == 0, removed.stderr
+    assert not (corpus / "ferry.docx").exists()
+    missing = run_cli("remove", "ferry.docx", **env)
+    assert "no document named 'ferry.docx'" in _one_clean_error_line(missing.stderr)
