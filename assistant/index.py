@@ -44,11 +44,13 @@ from assistant.ingest import (
     read_document,
     scan_corpus,
 )
-from assistant.models import embedder
+from assistant.models import embedder, onnx_encoder
 from assistant.types import DocumentInfo, Library, Passage, Skipped
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from assistant.models import Embedder, OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -348,10 +350,13 @@ def _write_store(
     path.mkdir(parents=True, exist_ok=True)
     _write_texts(path, texts)
     kept = {p.id for p in passages} - {p.id for p in fresh}
-    _write_vectors(settings, store, previous, kept, fresh, progress)
     encoder = _reuse_query_encoder(settings, previous, path) or _export_query_encoder(
         embedder(), path / QUERY_ENCODER
     )
+    # Passages are embedded by the ONNX export the queries use (torch only when it failed),
+    # so an incremental build needs no torch and gives a full rebuild's vectors exactly.
+    model = onnx_encoder(path / encoder["file"]) if encoder else embedder()
+    _write_vectors(settings, store, previous, kept, fresh, model, progress)
     manifest = {
         "query_encoder": encoder,
         "format": FORMAT,
@@ -445,6 +450,7 @@ def _write_vectors(
     previous: _Previous | None,
     kept: set[str],
     fresh: list[Passage],
+    model: Embedder | OnnxEncoder,
     progress: bool,
 ) -> None:
     """The store's collections: the previous store's vectors for ``kept``, new ones for ``fresh``."""
@@ -460,10 +466,9 @@ def _write_vectors(
         "context": [embedding_text(p) for p in fresh],
         "sentence": [p.text for p in fresh],
     }
-    model = embedder() if fresh else None
     for name in COLLECTIONS:
         collection = _fresh_collection(settings, store, previous, kept, name, client)
-        if model is None:
+        if not fresh:
             continue
         vectors = model.encode(texts[name], progress=progress)
         nodes: list[BaseNode] = [

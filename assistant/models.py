@@ -142,6 +142,7 @@ class OnnxEncoder:
     """The same embeddings as ``Embedder`` from an exported ONNX file, without torch."""
 
     MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+    BATCH = 32
 
     def __init__(self, onnx_file: Path, tokenizer_file: Path) -> None:
         self.onnx_file = onnx_file
@@ -164,11 +165,26 @@ class OnnxEncoder:
         return self._session, self._tokenizer
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Embed ``texts``. Example: ["a", "b"] -> array of shape (2, 384), unit rows."""
+        """Embed ``texts``. Example: ["a", "b"] -> array of shape (2, 384), unit rows.
+
+        Texts go through in batches of similar length, so little of each is padding.
+        """
         import numpy as np
 
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        batches = [order[i : i + self.BATCH] for i in range(0, len(order), self.BATCH)]
+        if progress and len(batches) > 1:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="embedding", unit="batch")
+        for rows in batches:
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
         session, tokenizer = self._load()
         batch = tokenizer.encode_batch(texts)
         feed = {

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,7 +33,7 @@ from assistant import (
 )
 from assistant.corpus import safe_name
 from assistant.index import open_index
-from assistant.models import Embedder
+from assistant.models import Embedder, OnnxEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = (
@@ -48,14 +49,16 @@ class EncodeSpy:
 
 @pytest.fixture
 def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
+    """Counts what the builds embed, with torch or with the store's ONNX export."""
     spy = EncodeSpy()
-    real = Embedder.encode
+    for cls in (Embedder, OnnxEncoder):
+        real = cls.encode
 
-    def counting(self: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
-        spy.texts += len(texts)
-        return real(self, texts, progress=progress)
+        def counting(self: Any, texts: list[str], progress: bool = False, real: Any = real) -> Any:
+            spy.texts += len(texts)
+            return real(self, texts, progress=progress)
 
-    monkeypatch.setattr(Embedder, "encode", counting)
+        monkeypatch.setattr(cls, "encode", counting)
     return spy
 
 

@@ -14,8 +14,8 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pytest
 
 from assistant import ask
@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.errors import CorpusError, IndexStoreError
 from assistant.index import open_index
 from assistant.ingest import load_passages
-from assistant.models import Embedder, embedder
+from assistant.models import Embedder, OnnxEncoder, embedder
 
 NOTES = """Acme Motors Quarterly Notes
 Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
@@ -51,15 +51,17 @@ class EncodeSpy:
 
 @pytest.fixture
 def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
+    """Counts what the builds embed, with torch or with the store's ONNX export."""
     spy = EncodeSpy()
-    real = Embedder.encode
+    for cls in (Embedder, OnnxEncoder):
+        real = cls.encode
 
-    def counting(self: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
-        spy.calls += 1
-        spy.texts += len(texts)
-        return real(self, texts, progress=progress)
+        def counting(self: Any, texts: list[str], progress: bool = False, real: Any = real) -> Any:
+            spy.calls += 1
+            spy.texts += len(texts)
+            return real(self, texts, progress=progress)
 
-    monkeypatch.setattr(Embedder, "encode", counting)
+        monkeypatch.setattr(cls, "encode", counting)
     return spy
 
 
