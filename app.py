@@ -216,7 +216,7 @@ def make_api(settings: Settings):
             history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...].
         Returns:
             {"answer", "text", "abstained", "citations": [{"n", "text", "source", "start",
-            "end", "section", "score"}], "question", "answer_type", "query",
+            "end", "section", "score", "page"}], "question", "answer_type", "query",
             "mode", "verified", "generated", "dropped": [{"sentence", "reason"}]}
         """
         try:

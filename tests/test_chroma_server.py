@@ -97,3 +97,25 @@ def test_chroma_server__unreachable_server_gives_a_clear_error(tmp_path: Path) -
     )
     with pytest.raises(IndexStoreError, match="can't be reached"):
         ask("How much did Seres lose in 2022?", settings=settings)
+
+
+def test_chroma_server__adding_and_removing_a_document_keeps_the_other_vectors(
+    remote: Settings, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from assistant import add_documents, remove_document
+    from assistant.index import open_index
+
+    before = build_index(remote)
+    note = tmp_path / "depot.md"
+    note.write_text("# Depot\n\nThe Arvika bus depot opened in 1987.\n", encoding="utf-8")
+
+    add_documents([note], remote)
+    after = open_index(remote)
+
+    kept = [i for i, p in enumerate(after.passages) if p.source == ARTICLE.name]
+    np.testing.assert_allclose(after.context_vectors[kept], before.context_vectors, atol=1e-6)
+    assert ask("When did the Arvika bus depot open?", settings=remote).answer == "1987"
+    remove_document("depot.md", remote)
+    assert ask("Who is the chairman of Seres?", settings=remote).answer == "Zhang Xinghai"

@@ -217,7 +217,16 @@ def test_answer__to_dict_is_json_with_the_contract_fields(yinwang: Answer) -> No
     assert data == yinwang.to_dict()
     assert {"question", "answer", "text", "abstained", "citations"} <= set(data)
     assert data["answer"] == yinwang.answer
-    assert set(data["citations"][0]) == {"n", "text", "source", "start", "end", "section", "score"}
+    assert set(data["citations"][0]) == {
+        "n",
+        "text",
+        "source",
+        "start",
+        "end",
+        "section",
+        "score",
+        "page",
+    }
     assert data["citations"][0]["source"] == "seres-huawei-aito.txt"
 
 
