@@ -2,7 +2,8 @@
 
 AssistantError
 ├── QuestionError      bad question or history: empty, too long, wrong shape
-├── CorpusError        corpus folder missing/empty, a file unreadable or not UTF-8 text
+├── CorpusError        corpus folder missing/empty, a document unreadable, of a type not
+│                      read, without text, or refused on upload (size, name, content)
 ├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
 └── ModelError         the embedding model package is missing or broken
 """

@@ -126,12 +126,13 @@ def open_index(
         return _load_store(settings, current["store"], current["fingerprint"])
     fp = fingerprint(files, settings)
     current = read_current(settings.index_dir)
+    damaged = False  # nothing in a damaged store is reused
     if not rebuild and current and current.get("fingerprint") == fp:
         try:
             return _load_store(settings, current["store"], fp)
         except IndexStoreError as exc:
             log.warning("index at %s is unusable (%s); rebuilding it", settings.index_dir, exc)
-            rebuild = True  # nothing in a damaged store is reused
+            damaged = True
     with index_lock(settings):
         current = read_current(settings.index_dir)
         # Another process may have finished the same build while we waited for the lock.
@@ -141,7 +142,7 @@ def open_index(
             except IndexStoreError:
                 pass
         try:
-            return build(settings, files, incremental=not rebuild, progress=progress)
+            return build(settings, files, incremental=not (rebuild or damaged), progress=progress)
         except CorpusError as exc:  # not one document can be read any more
             if rebuild or strict or current is None:
                 raise

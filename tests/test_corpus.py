@@ -359,3 +359,25 @@ def _encrypted(pdf: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def test_ask__a_document_added_by_another_process_is_answered_without_a_restart(
+    settings: Settings, uploads: Path
+) -> None:
+    assert ask("Who keeps the seed budget?", settings=settings).answer == "Ivo Marsh"
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "add", str(uploads / "lighthouse.html")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+    assert ask("When was the Gullrock lighthouse built?", settings=settings).answer == "1871"
