@@ -299,7 +299,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 )
                 with gr.Row():
                     msg = gr.Textbox(
-                        placeholder="Ask a question about the article…",
+                        placeholder="Ask a question about the documents…",
                         show_label=False,
                         scale=5,
                         autofocus=True,

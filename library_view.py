@@ -65,7 +65,8 @@ def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
         if not added:
             return "These documents are already in the corpus.", *_listing(settings)
         done = "; ".join(f"**{esc(d.source)}** ({describe(d)})" for d in added)
-        return f"Added {done}. You can ask about it now.", *_listing(settings)
+        them = "it" if len(added) == 1 else "them"
+        return f"Added {done}. You can ask about {them} now.", *_listing(settings)
 
     return add
 

@@ -181,3 +181,24 @@ def test_build_app__builds_without_launching(corpus: Settings) -> None:
     demo = app.build_app(corpus)
     assert isinstance(demo, gr.Blocks)
     assert not demo.is_running
+
+
+def test_render_library__escapes_names_and_lists_skipped_files_with_the_reason() -> None:
+    from assistant import DocumentInfo, Library, Skipped
+    from library_view import render_library
+
+    library = Library(
+        [DocumentInfo("<img src=x onerror=1>.pdf", "pdf", 1200, 9, 2, "0" * 64)],
+        [
+            Skipped(
+                "tool.pdf", "corpus/tool.pdf is not a PDF (its content looks like an executable)"
+            )
+        ],
+    )
+
+    html = render_library(library)
+
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=1&gt;.pdf" in html
+    assert "PDF, 2 pages, 1,200 characters, 9 passages" in html
+    assert "Not indexed:" in html and "tool.pdf is not a PDF" in html
