@@ -48,7 +48,8 @@ def render_library(library: Library) -> str:
 
 
 def names(library: Library) -> list[str]:
-    return [d.source for d in library.documents]
+    """What can be removed: the indexed documents, then the files skipped as unreadable."""
+    return [d.source for d in library.documents] + [s.source for s in library.skipped]
 
 
 def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
