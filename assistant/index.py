@@ -476,7 +476,10 @@ def _write_vectors(
             TextNode(id_=p.id, text=p.text, metadata=_metadata(p), embedding=v.tolist())
             for p, v in zip(fresh, vectors, strict=True)
         ]
-        ChromaVectorStore(chroma_collection=collection).add(nodes)
+        store_nodes = ChromaVectorStore(chroma_collection=collection)
+        size = _batch_size(client)
+        for i in range(0, len(nodes), size):  # Chroma refuses larger batches
+            store_nodes.add(nodes[i : i + size])
 
 
 def _fresh_collection(
@@ -517,8 +520,12 @@ def _fresh_collection(
     return collection
 
 
+def _batch_size(client: Any) -> int:
+    return max(1, min(int(client.get_max_batch_size()), 5000))
+
+
 def _in_batches(client: Any, ids: list[str], action: Callable[[list[str]], None]) -> None:
-    size = max(1, min(int(client.get_max_batch_size()), 5000))
+    size = _batch_size(client)
     for i in range(0, len(ids), size):
         action(ids[i : i + size])
 

@@ -166,6 +166,7 @@ def main() -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"measuring {size} documents ...", file=sys.stderr, flush=True)
             rows.append(measure(size, source, questions, workdir))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -322,3 +322,19 @@ def test_ask__keeps_answering_from_the_previous_index_when_the_corpus_breaks(
     assert answer.answer == "3.2 billion yuan"
     assert answer.citations[0].text == "Acme Motors lost 3.2 billion yuan in 2022."
     assert any("scan.txt" in r.getMessage() for r in caplog.records)
+
+
+def test_open_index__more_passages_than_one_chroma_batch_are_stored_in_batches(
+    model: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.index
+
+    monkeypatch.setattr(assistant.index, "_batch_size", lambda client: 2)
+    settings = _new_corpus(tmp_path)
+
+    data = open_index(settings)
+
+    _, expected = load_passages(settings.corpus_dir)
+    assert len(expected) > 2
+    assert data.passages == expected
+    assert data.collection.count() == len(expected)
