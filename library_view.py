@@ -7,6 +7,7 @@ result as escaped HTML. No gradio import here; app.py wires the components.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,11 @@ from typing import Any
 import assistant
 from assistant import AssistantError, DocumentInfo, Library, Settings
 from assistant.corpus import MAX_FILES
+from assistant.engine import engine_for
 from assistant.formats import KINDS, MAX_FILE_BYTES
 from sources_view import esc
+
+log = logging.getLogger("app")
 
 UPLOAD_TYPES = sorted(KINDS)
 LIMITS = (
@@ -63,6 +67,7 @@ def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
             added = assistant.add_documents(paths, settings, replace=replace)
         except AssistantError as exc:
             return f"⚠️ Nothing was added: {esc(str(exc))}", *_listing(settings)
+        _open_now(settings)
         if not added:
             return "These documents are already in the corpus.", *_listing(settings)
         done = "; ".join(f"**{esc(d.source)}** ({describe(d)})" for d in added)
@@ -82,9 +87,18 @@ def make_remove(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
             assistant.remove_document(name, settings)
         except AssistantError as exc:
             return f"⚠️ {esc(str(exc))}", *_listing(settings)
+        _open_now(settings)
         return f"Removed **{esc(name)}**.", *_listing(settings)
 
     return remove
+
+
+def _open_now(settings: Settings) -> None:
+    """Open the new index before replying, so the next question does not wait for it."""
+    try:
+        engine_for(settings)
+    except AssistantError as exc:  # the next question reports it to the user
+        log.warning("the new index could not be opened yet: %s", exc)
 
 
 def _listing(settings: Settings) -> tuple[str, list[str]]:

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -77,6 +78,11 @@ class IndexData:
     query_encoder: Path | None  # ONNX export of the model, None if the export failed
     documents: tuple[DocumentInfo, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # corpus files left out, with the reason
+
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Passage id -> its row in ``passages`` and the vector arrays."""
+        return {p.id: i for i, p in enumerate(self.passages)}
 
 
 def settings_fingerprint(settings: Settings) -> str:
@@ -142,7 +148,10 @@ def open_index(
             except IndexStoreError:
                 pass
         try:
-            return build(settings, files, incremental=not (rebuild or damaged), progress=progress)
+            store, fp = build(
+                settings, files, incremental=not (rebuild or damaged), progress=progress
+            )
+            return _load_store(settings, store, fp)
         except CorpusError as exc:  # not one document can be read any more
             if rebuild or strict or current is None:
                 raise
@@ -177,11 +186,11 @@ def build(
     *,
     incremental: bool = True,
     progress: bool = False,
-) -> IndexData:
+) -> tuple[str, str]:
     """Build a store for ``files`` and make it current; the caller holds ``index_lock``.
 
     With ``incremental``, documents unchanged since the current store keep its passages,
-    vectors and text; only the others are read and embedded.
+    vectors and text; only the others are read and embedded. Returns (store, fingerprint).
     """
     fp = fingerprint(files, settings)
     store = f"store-{fp[:12]}-{uuid.uuid4().hex[:8]}"
@@ -201,7 +210,7 @@ def build(
         _write_store(settings, store, files, fp, None, progress)
     _write_current(settings.index_dir, {"store": store, "fingerprint": fp})
     _remove_old_stores(settings, keep=store)
-    return _load_store(settings, store, fp)
+    return store, fp
 
 
 def _discard(settings: Settings, store: str) -> None:
@@ -219,8 +228,15 @@ class _Previous:
     def documents(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(d["source"], d["sha256"]): d for d in self.manifest["documents"]}
 
+    @cached_property
+    def by_source(self) -> dict[str, list[dict[str, Any]]]:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for p in self.manifest["passages"]:
+            grouped.setdefault(p["source"], []).append(p)
+        return grouped
+
     def passages(self, source: str) -> list[Passage]:
-        return [Passage(**p) for p in self.manifest["passages"] if p["source"] == source]
+        return [Passage(**p) for p in self.by_source.get(source, [])]
 
 
 def _previous_store(settings: Settings) -> _Previous | None:
@@ -366,7 +382,7 @@ def _write_store(
         "model": settings.model_name,
         "documents": documents,
         "skipped": [asdict(s) for s in skipped],
-        "passages": [asdict(p) for p in passages],
+        "passages": [vars(p) for p in passages],  # flat dataclasses; asdict's deep copy is slow
     }
     _atomic_write(
         path / LIBRARY, json.dumps({"documents": documents, "skipped": manifest["skipped"]})
@@ -626,8 +642,8 @@ def dense_ranking(index: IndexData, vector: np.ndarray, k: int) -> list[int]:
         raise IndexStoreError(
             f"the vector store failed a query ({exc}); rebuild the index"
         ) from None
-    positions = {p.id: i for i, p in enumerate(index.passages)}
-    return [positions[i] for i in result["ids"][0] if i in positions]
+    rows = index.rows
+    return [rows[i] for i in result["ids"][0] if i in rows]
 
 
 def read_current(index_dir: Path) -> dict[str, str] | None:

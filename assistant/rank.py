@@ -13,11 +13,14 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import TypeVar
 
 from assistant import extract, phrases
 from assistant.question import Query, _unit, head_noun
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
+
+K = TypeVar("K")
 
 SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list", "place"}
 _CAUSE = re.compile(
@@ -116,6 +119,21 @@ class Scored:
     span: extract.Span | None
 
 
+class TokenSets(dict[K, set[str]]):
+    """Token sets of texts, each computed on first use: most passages never reach ranking.
+
+    Example: TokenSets({"p1": "Acme lost money"})["p1"] -> {"acme", "loss", "fund"}
+    """
+
+    def __init__(self, texts: dict[K, str]) -> None:
+        super().__init__()
+        self._texts = texts
+
+    def __missing__(self, key: K) -> set[str]:
+        value = self[key] = set(tokens(self._texts[key]))
+        return value
+
+
 class Ranker:
     """Corpus-level knowledge for answering: term weights, proper words, known persons."""
 
@@ -123,9 +141,10 @@ class Ranker:
         sentences = [p for p in passages if p.kind == "sentence"]
         self.passages = passages
         self.content_share = content_share
+        words = {p.id: tokens(p.text) for p in passages}
         df: Counter[str] = Counter()
         for p in passages:
-            df.update(set(tokens(p.text)))
+            df.update(set(words[p.id]))
         n = max(1, len(passages))
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         # Names in many passages are the document's topic, not a detail to insist on.
@@ -143,18 +162,17 @@ class Ranker:
             for s in phrases.names(p.text, self.proper_words)
             if s.kind == "person"
         )
-        self.corpus_tokens = {t for p in passages for t in tokens(p.text)}
-        self.sentence_tokens = {p.id: set(tokens(p.text)) for p in passages}
-        self.context_tokens = {
-            p.id: set(tokens(f"{p.context} {p.section or ''}")) for p in passages
-        }
+        self.corpus_tokens = set(df)
+        self.sentence_tokens = {p.id: set(words[p.id]) for p in passages}
+        contexts = {p.id: f"{p.context} {p.section or ''}" for p in passages}
+        self.context_tokens: TokenSets[str] = TokenSets(contexts)
         paragraphs: dict[tuple[str, int], list[str]] = {}
         for p in passages:
             paragraphs.setdefault((p.source, p.paragraph), []).append(p.text)
         sections = {(p.source, p.paragraph): p.section or "" for p in passages}
-        self.paragraph_tokens = {
-            k: set(tokens(f"{sections[k]} {' '.join(v)}")) for k, v in paragraphs.items()
-        }
+        self.paragraph_tokens: TokenSets[tuple[str, int]] = TokenSets(
+            {k: f"{sections[k]} {' '.join(v)}" for k, v in paragraphs.items()}
+        )
         # The years a sentence speaks about: its own, else the last ones mentioned before it
         # ("In that year, ..." after "In August 2024, ...").
         self.years: dict[str, set[str]] = {}

@@ -35,6 +35,14 @@ def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
     return scores
 
 
+def top(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the ``k`` highest scores, best first. Example: ([0.1, 0.9, 0.5], 2) -> [1, 2]"""
+    if k >= len(scores):
+        return [int(i) for i in np.argsort(-scores, kind="stable")]
+    best = np.argpartition(-scores, k)[:k]
+    return [int(i) for i in best[np.argsort(-scores[best], kind="stable")]]
+
+
 class HybridSearch:
     """Fused dense + BM25 search over an opened index."""
 
@@ -62,10 +70,10 @@ class HybridSearch:
         dense_context_rank = dense_ranking(self.index, vector, k)
         dense = self.index.sentence_vectors @ vector
         dense_context = self.index.context_vectors @ vector
-        dense_rank = [int(i) for i in np.argsort(-dense)[:k]]
+        dense_rank = top(dense, k)
         query_tokens = tokens(query)
         lexical = np.asarray(self._bm25.get_scores(query_tokens)) if query_tokens else np.zeros(n)
-        lexical_rank = [int(i) for i in np.argsort(-lexical)[:k] if lexical[i] > 0]
+        lexical_rank = [i for i in top(lexical, k) if lexical[i] > 0]
         fused = rrf([dense_context_rank, dense_rank, lexical_rank], self.settings.rrf_k)
         return [
             Hit(

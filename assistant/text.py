@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -69,6 +70,7 @@ _IRREGULAR = {
 }
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words; stemming each once is enough
 def stem(word: str) -> str:
     """Light suffix stemmer. Example: "launched" -> "launch", "companies" -> "company"."""
     w = word.lower().replace("’", "'")
