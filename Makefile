@@ -12,7 +12,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm run test unit eval eval-independent eval-squad train lint index bench clean
+.PHONY: help install install-llm run test unit eval eval-independent eval-squad train lint index bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -74,8 +74,12 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py library_view.py
 	$(BIN)/mypy
 
-bench: index ## speed and memory figures (prints, never fails on timing)
+bench: index ## speed and memory figures, then the scale figures (prints, never fails on timing)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/scale.py
+
+bench-scale: $(STAMP) ## build, add-one and ask figures for 1, 10 and 100 documents (~25 min)
+	$(BIN)/python bench/scale.py
 
 clean: ## remove the built index stores and caches (keeps .venv)
 	rm -rf index/store-* index/CURRENT index/.lock reports artifacts .pytest_cache .mypy_cache .ruff_cache
