@@ -111,7 +111,11 @@ class Answerer(Ranker):
         """
         p = best.hit.passage
         by_id = {s.hit.passage.id: s for s in ranked}
-        neighbours = [n for n in self.passages if n.kind == "sentence" and _adjacent(n, p)]
+        neighbours = [
+            n
+            for n in (self.at.get((p.source, p.position + d)) for d in (-1, 1))
+            if n is not None and n.kind == "sentence" and n.paragraph == p.paragraph
+        ]
         premise = _PREMISE.search(question)
         if premise:
             wanted = set(tokens(premise.group(1) or premise.group(2)))

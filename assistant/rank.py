@@ -13,14 +13,11 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TypeVar
 
 from assistant import extract, phrases
 from assistant.question import Query, _unit, head_noun
 from assistant.text import STOPWORDS, tokens
 from assistant.types import Hit, Passage
-
-K = TypeVar("K")
 
 SPAN_TYPES = {"quantity", "percent", "date", "duration", "person", "name", "list", "place"}
 _CAUSE = re.compile(
@@ -119,19 +116,32 @@ class Scored:
     span: extract.Span | None
 
 
-class TokenSets(dict[K, set[str]]):
-    """Token sets of texts, each computed on first use: most passages never reach ranking.
+def context_tokens(passages: list[Passage], words: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each passage's context tokens: those of its window's sentences and of its section.
 
-    Example: TokenSets({"p1": "Acme lost money"})["p1"] -> {"acme", "loss", "fund"}
+    A sentence's context is its neighbours in the section joined by spaces (ingest), so its
+    tokens are theirs, already known; a context that is not such a join is tokenised whole.
+    Example: sentences "Acme lost money." and "It grew." -> each gets {"acme", "loss", ...}
     """
-
-    def __init__(self, texts: dict[K, str]) -> None:
-        super().__init__()
-        self._texts = texts
-
-    def __missing__(self, key: K) -> set[str]:
-        value = self[key] = set(tokens(self._texts[key]))
-        return value
+    sections: dict[str, set[str]] = {}
+    out: dict[str, set[str]] = {}
+    body: dict[str, list[Passage]] = {}
+    for p in passages:
+        if p.kind == "sentence":
+            body.setdefault(p.source, []).append(p)
+    for sentences in body.values():
+        for k, p in enumerate(sentences):
+            near = [q for q in sentences[max(0, k - 1) : k + 2] if q.section == p.section]
+            if " ".join(q.text for q in near) != p.context:
+                continue
+            section = p.section or ""
+            if section not in sections:
+                sections[section] = set(tokens(section))
+            out[p.id] = sections[section].union(*(words[q.id] for q in near))
+    for p in passages:
+        if p.id not in out:
+            out[p.id] = set(tokens(f"{p.context} {p.section or ''}"))
+    return out
 
 
 class Ranker:
@@ -140,6 +150,7 @@ class Ranker:
     def __init__(self, passages: list[Passage], content_share: float = 0.0) -> None:
         sentences = [p for p in passages if p.kind == "sentence"]
         self.passages = passages
+        self.at = {(p.source, p.position): p for p in passages}  # a passage's neighbours
         self.content_share = content_share
         words = {p.id: tokens(p.text) for p in passages}
         df: Counter[str] = Counter()
@@ -164,15 +175,14 @@ class Ranker:
         )
         self.corpus_tokens = set(df)
         self.sentence_tokens = {p.id: set(words[p.id]) for p in passages}
-        contexts = {p.id: f"{p.context} {p.section or ''}" for p in passages}
-        self.context_tokens: TokenSets[str] = TokenSets(contexts)
-        paragraphs: dict[tuple[str, int], list[str]] = {}
+        self.context_tokens = context_tokens(passages, words)
+        # A paragraph's tokens: its section's and its sentences' (known, not re-tokenised).
+        self.paragraph_tokens: dict[tuple[str, int], set[str]] = {}
         for p in passages:
-            paragraphs.setdefault((p.source, p.paragraph), []).append(p.text)
-        sections = {(p.source, p.paragraph): p.section or "" for p in passages}
-        self.paragraph_tokens: TokenSets[tuple[str, int]] = TokenSets(
-            {k: f"{sections[k]} {' '.join(v)}" for k, v in paragraphs.items()}
-        )
+            key = (p.source, p.paragraph)
+            if key not in self.paragraph_tokens:
+                self.paragraph_tokens[key] = set(tokens(p.section or ""))
+            self.paragraph_tokens[key].update(words[p.id])
         # The years a sentence speaks about: its own, else the last ones mentioned before it
         # ("In that year, ..." after "In August 2024, ...").
         self.years: dict[str, set[str]] = {}

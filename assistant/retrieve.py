@@ -69,19 +69,21 @@ class HybridSearch:
         vector = self.encoder.encode([query])[0]
         dense_context_rank = dense_ranking(self.index, vector, k)
         dense = self.index.sentence_vectors @ vector
-        dense_context = self.index.context_vectors @ vector
         dense_rank = top(dense, k)
         query_tokens = tokens(query)
         lexical = np.asarray(self._bm25.get_scores(query_tokens)) if query_tokens else np.zeros(n)
         lexical_rank = [i for i in top(lexical, k) if lexical[i] > 0]
         fused = rrf([dense_context_rank, dense_rank, lexical_rank], self.settings.rrf_k)
+        order = sorted(fused, key=lambda i: -fused[i])
+        # Context cosines only for the fused few: the whole matrix is a memory-bound read.
+        dense_context = self.index.context_vectors[order] @ vector
         return [
             Hit(
                 passage=self.index.passages[i],
                 score=fused[i],
                 dense=float(dense[i]),
-                dense_context=float(dense_context[i]),
+                dense_context=float(c),
                 lexical=float(lexical[i]),
             )
-            for i in sorted(fused, key=lambda i: -fused[i])
+            for i, c in zip(order, dense_context, strict=True)
         ]

@@ -192,7 +192,9 @@ class Vocabulary:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.words: set[str] = {w.lower() for t in texts for w in words(t) if w[0].isalpha()}
-        self._sorted = sorted(self.words)
+        self._by_length: dict[int, list[str]] = {}  # a typo is within one letter of its word
+        for w in sorted(self.words):
+            self._by_length.setdefault(len(w), []).append(w)
         self.stems = {stem(w) for w in self.words}
 
     def correct(self, question: str) -> str:
@@ -214,11 +216,9 @@ class Vocabulary:
             elif swapped := _transposition(lw, self.words, self.stems):
                 close = [swapped]
             else:
-                close = [
-                    c
-                    for c in difflib.get_close_matches(lw, self._sorted, n=3, cutoff=0.82)
-                    if abs(len(c) - len(lw)) <= 1  # "found" is not a typo of "founder"
-                ][:1]
+                # "found" is not a typo of "founder": only words within one letter compete
+                near = [w for n in (-1, 0, 1) for w in self._by_length.get(len(lw) + n, [])]
+                close = difflib.get_close_matches(lw, near, n=1, cutoff=0.82)
             # A word the question already uses is no correction ("back into the black").
             if not close or close[0] in own:
                 return w

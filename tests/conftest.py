@@ -1,4 +1,5 @@
-"""Shared fixtures: the real web app, started as a subprocess on a free loopback port."""
+"""Shared fixtures: the real web app, started as a subprocess on a free loopback port, and a
+spy counting what index builds embed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,3 +106,29 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
 def app_server(start_app: Callable[..., AppServer]) -> AppServer:
     """The web chat on the project's own corpus and index (shared by the app and browser tests)."""
     return start_app()
+
+
+@dataclass
+class EncodeSpy:
+    """Counts the texts the real model embeds (it still embeds them)."""
+
+    calls: int = 0
+    texts: int = 0
+
+
+@pytest.fixture
+def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
+    """Counts what the builds embed, with torch or with the store's ONNX export."""
+    from assistant.models import Embedder, OnnxEncoder
+
+    spy = EncodeSpy()
+    for cls in (Embedder, OnnxEncoder):
+        real = cls.encode
+
+        def counting(self: Any, texts: list[str], progress: bool = False, real: Any = real) -> Any:
+            spy.calls += 1
+            spy.texts += len(texts)
+            return real(self, texts, progress=progress)
+
+        monkeypatch.setattr(cls, "encode", counting)
+    return spy

@@ -12,12 +12,11 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
+from conftest import EncodeSpy
 from makedocs import ELF_HEADER, HTML_PAGE, make_docx, make_pdf, make_scanned_pdf
 
 import assistant.corpus
@@ -33,33 +32,12 @@ from assistant import (
 )
 from assistant.corpus import safe_name
 from assistant.index import open_index
-from assistant.models import Embedder, OnnxEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = (
     "# Garden notes\n\nThe allotment committee meets on the first Monday of each month.\n"
     "Its treasurer, Ivo Marsh, keeps the seed budget of 300 euros a year.\n"
 )
-
-
-@dataclass
-class EncodeSpy:
-    texts: int = 0
-
-
-@pytest.fixture
-def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
-    """Counts what the builds embed, with torch or with the store's ONNX export."""
-    spy = EncodeSpy()
-    for cls in (Embedder, OnnxEncoder):
-        real = cls.encode
-
-        def counting(self: Any, texts: list[str], progress: bool = False, real: Any = real) -> Any:
-            spy.texts += len(texts)
-            return real(self, texts, progress=progress)
-
-        monkeypatch.setattr(cls, "encode", counting)
-    return spy
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,17 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import EncodeSpy
 
 from assistant import ask
 from assistant.config import Settings
 from assistant.errors import CorpusError, IndexStoreError
 from assistant.index import open_index
 from assistant.ingest import load_passages
-from assistant.models import Embedder, OnnxEncoder, embedder
+from assistant.models import Embedder, embedder
 
 NOTES = """Acme Motors Quarterly Notes
 Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
@@ -39,30 +38,6 @@ def _settings(root: Path) -> Settings:
 
 def _current(settings: Settings) -> dict[str, str]:
     return json.loads((settings.index_dir / "CURRENT").read_text(encoding="utf-8"))
-
-
-@dataclass
-class EncodeSpy:
-    """Counts the texts the real model embeds (it still embeds them)."""
-
-    calls: int = 0
-    texts: int = 0
-
-
-@pytest.fixture
-def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
-    """Counts what the builds embed, with torch or with the store's ONNX export."""
-    spy = EncodeSpy()
-    for cls in (Embedder, OnnxEncoder):
-        real = cls.encode
-
-        def counting(self: Any, texts: list[str], progress: bool = False, real: Any = real) -> Any:
-            spy.calls += 1
-            spy.texts += len(texts)
-            return real(self, texts, progress=progress)
-
-        monkeypatch.setattr(cls, "encode", counting)
-    return spy
 
 
 @pytest.fixture(scope="module")
