@@ -4,8 +4,8 @@ The documents are the 10 public SQuAD 2.0 dev articles (Wikipedia, CC BY-SA 4.0)
 one file of its paragraphs; past 10, copy k of article i has its paragraphs rotated by k
 and "(copy k)" in its title, so 100 documents hold about 3.6 MB of text. For each size,
 in fresh processes: the full index build (wall time, peak RSS), a cold ``assistant ask``
-(wall, peak RSS), then in one process warm ``ask`` latency over the article questions and
-the time to add one more article to the built index. Prints a Markdown table, writes
+(wall, peak RSS), then in one process warm ``ask`` latency over questions about the
+articles in the corpus and the time to add one more article to the built index. Prints a Markdown table, writes
 ``reports/scale.json``. Never fails on a figure; only a crash exits non-zero.
 
     .venv/bin/python bench/scale.py [--sizes 1,10,100] [--questions 40] [--keep]
@@ -64,6 +64,16 @@ def make_corpus(folder: Path, size: int, source: list[tuple[str, list[str], list
         name = f"{i:03d}-{title.replace(' ', '_')}.md"
         total += (folder / name).write_text(text, encoding="utf-8")
     return total
+
+
+def sample_questions(source: list[tuple[str, list[str], list[str]]], n: int) -> list[str]:
+    """``n`` questions spread evenly over the articles in the corpus (about its documents).
+
+    Example: 2 articles of 100 questions, n=4 -> questions 0 and 50 of each.
+    """
+    per = max(1, -(-n // len(source)))
+    picked = [q for _, _, qs in source for q in qs[:: max(1, len(qs) // per)][:per]]
+    return picked[:n]
 
 
 def worker(root: Path, extra: Path, questions: list[str]) -> dict[str, Any]:
@@ -158,13 +168,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the corpora and indexes")
     args = parser.parse_args()
     source = articles(args.squad)
-    pool = [q for _, _, qs in source for q in qs[:: max(1, len(qs) // 8)]]
-    questions = pool[: args.questions]
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     rows = []
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"measuring {size} documents ...", file=sys.stderr, flush=True)
+            questions = sample_questions(source[:size], args.questions)
             rows.append(measure(size, source, questions, workdir))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     finally:
