@@ -205,7 +205,7 @@ def embedder() -> Embedder:
     return Embedder(model_path())
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)  # the current store's and the one being built; each store has its file
 def onnx_encoder(onnx_file: Path) -> OnnxEncoder:
     """The query encoder for an index store's exported model (cached per file)."""
     return OnnxEncoder(onnx_file, model_path() / "tokenizer.json")
