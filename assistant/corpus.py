@@ -27,7 +27,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.errors import CorpusError
 from assistant.formats import KINDS, MAX_FILE_BYTES, extract, kind_of
-from assistant.ingest import CorpusFile, scan_corpus
+from assistant.ingest import CorpusFile, Document, scan_corpus
 from assistant.types import DocumentInfo, Library
 
 MAX_FILES = 20  # files per add
@@ -98,7 +98,7 @@ def add_documents(
     if len(files) > MAX_FILES:
         raise CorpusError(f"{len(files)} files at once; add at most {MAX_FILES} per step")
     checked = [_check(Path(f).expanduser()) for f in files]
-    names = [name for name, _ in checked]
+    names = [name for name, _, _ in checked]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise CorpusError(f"two files would be named {twice[0]}; rename one of them")
@@ -114,7 +114,8 @@ def add_documents(
         try:
             present = {f.source: f for f in _scan(corpus_dir)}
             staged: list[CorpusFile] = []
-            for name, data in checked:
+            read: dict[str, Document] = {}
+            for name, data, doc in checked:
                 digest = hashlib.sha256(data).hexdigest()
                 old = present.get(name)
                 if old is not None and old.sha256 == digest:
@@ -127,9 +128,10 @@ def add_documents(
                 staging.mkdir(parents=True, exist_ok=True)
                 (staging / name).write_bytes(data)
                 staged.append(CorpusFile(name, staging / name, digest))
+                read[name] = doc
             if staged:
                 files_after = {**present, **{f.source: f for f in staged}}
-                build(settings, sorted(files_after.values(), key=lambda f: f.source))
+                build(settings, sorted(files_after.values(), key=lambda f: f.source), read=read)
                 for f in staged:
                     os.replace(f.path, corpus_dir / f.source)
         finally:
@@ -169,8 +171,8 @@ def _scan(corpus_dir: Path) -> list[CorpusFile]:
         raise
 
 
-def _check(path: Path) -> tuple[str, bytes]:
-    """(corpus name, bytes) of a file that can be indexed; ``CorpusError`` naming it if not."""
+def _check(path: Path) -> tuple[str, bytes, Document]:
+    """(corpus name, bytes, text) of a file that can be indexed; ``CorpusError`` naming it if not."""
     name = safe_name(path.name)
     if kind_of(name) is None:
         raise CorpusError(
@@ -186,8 +188,9 @@ def _check(path: Path) -> tuple[str, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path} can't be read ({exc.strerror}); check it") from None
-    extract(data, name)  # the type by content, and some text in it
-    return name, data
+    got = extract(data, name)  # the type by content, and some text in it
+    digest = hashlib.sha256(data).hexdigest()
+    return name, data, Document(name, got.text, digest, got.kind, got.pages)
 
 
 def _remove_empty(folder: Path) -> None:

@@ -186,18 +186,20 @@ def build(
     *,
     incremental: bool = True,
     progress: bool = False,
+    read: dict[str, Document] | None = None,
 ) -> tuple[str, str]:
     """Build a store for ``files`` and make it current; the caller holds ``index_lock``.
 
     With ``incremental``, documents unchanged since the current store keep its passages,
-    vectors and text; only the others are read and embedded. Returns (store, fingerprint).
+    vectors and text; only the others are read and embedded (``read``: documents already
+    read from these very files, as an add has). Returns (store, fingerprint).
     """
     fp = fingerprint(files, settings)
     store = f"store-{fp[:12]}-{uuid.uuid4().hex[:8]}"
     previous = _previous_store(settings) if incremental else None
     log.info("building the index for %d files into %s", len(files), settings.index_dir / store)
     try:
-        _write_store(settings, store, files, fp, previous, progress)
+        _write_store(settings, store, files, fp, previous, progress, read or {})
     except (CorpusError, KeyboardInterrupt):
         _discard(settings, store)
         raise
@@ -207,7 +209,7 @@ def build(
             raise
         # The previous store could not be reused (damaged?): embed everything afresh.
         log.warning("could not reuse %s (%s); building from scratch", previous.store, exc)
-        _write_store(settings, store, files, fp, None, progress)
+        _write_store(settings, store, files, fp, None, progress, read or {})
     _write_current(settings.index_dir, {"store": store, "fingerprint": fp})
     _remove_old_stores(settings, keep=store)
     return store, fp
@@ -333,6 +335,7 @@ def _write_store(
     fp: str,
     previous: _Previous | None,
     progress: bool,
+    read: dict[str, Document],
 ) -> None:
     path = settings.index_dir / store
     reusable = previous.documents() if previous else {}
@@ -351,7 +354,12 @@ def _write_store(
         try:
             if f.problem:
                 raise CorpusError(f.problem)
-            doc = read_document(f.path, settings.corpus_dir, f.source)
+            known = read.get(f.source)
+            doc = (
+                known
+                if known and known.sha256 == f.sha256
+                else read_document(f.path, settings.corpus_dir, f.source)
+            )
         except CorpusError as exc:
             log.warning("%s", exc)
             skipped.append(Skipped(f.source, str(exc)))

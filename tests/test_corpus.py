@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,8 +64,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def settings(base: Path, tmp_path: Path) -> Settings:
-    import shutil
-
     shutil.copytree(base, tmp_path / "copy")
     return _settings(tmp_path / "copy")
 
@@ -359,3 +359,24 @@ def test_ask__a_document_added_by_another_process_is_answered_without_a_restart(
     assert done.returncode == 0, done.stderr
 
     assert ask("When was the Gullrock lighthouse built?", settings=settings).answer == "1871"
+
+
+def test_add_documents__parses_each_added_file_once(
+    settings: Settings, uploads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.formats
+    import assistant.index
+
+    calls: list[str] = []
+    real = assistant.formats.extract
+
+    def counting(data: bytes, name: str) -> Any:
+        calls.append(name)
+        return real(data, name)
+
+    monkeypatch.setattr(assistant.corpus, "extract", counting)
+    monkeypatch.setattr(assistant.index, "read_document", lambda *a, **k: pytest.fail("re-read"))
+
+    add_documents([uploads / "ferry.docx"], settings)
+
+    assert calls == ["ferry.docx"]
