@@ -1,11 +1,14 @@
-"""The learned decision: is a candidate span the answer, or does the document not say?
+"""The learned decision: is a candidate the answer, or does the document not say?
 
-A logistic regression (trained by ``train/abstainer.py`` on the reader's predictions for
-articles it never saw) scores each candidate from the reader's scores, the retrieval
-evidence and the fit between question and span. The best-scoring candidate is the
-answer when its probability reaches the threshold chosen on held-out articles for the
-best overall F1; otherwise the assistant abstains. Weights live in
-``models/abstainer.json`` as plain numbers: scoring is a dot product, no ML library.
+Candidates are the reader's spans and the rule-based answerer's reply. A logistic
+regression (trained by ``train/abstainer.py`` on predictions for articles the reader
+never saw and on the seed article's cases) scores each one from the reader's scores,
+the retrieval evidence, the fit between question and span and whether the rules agree.
+Every feature also has a copy that is non-zero only for the rules' reply, so the rules
+and the reader are weighed each by their own record. The best-scoring candidate is the
+answer when its probability reaches the threshold chosen on held-out articles;
+otherwise the assistant abstains. Weights live in ``models/abstainer.json`` as plain
+numbers: scoring is a dot product, no ML library.
 Non-goals: finding spans (``reader.py``), retrieval (``retrieve.py``).
 """
 
@@ -61,6 +64,9 @@ class Evidence:
     dense: float  # cosine of question and the span's sentence (0 when not retrieved)
     dense_context: float
     lexical: float  # BM25 of the span's sentence / the best BM25 among hits
+    rules_answer: str = ""  # the rule-based answerer's reply ("" when it abstained)
+    from_rules: bool = False  # this candidate is that reply
+    rules_sentence: bool = False  # that reply is a whole sentence, not a short span
 
 
 def wh_class(question: str) -> str:
@@ -85,6 +91,13 @@ def span_shapes(span: str) -> dict[str, bool]:
         "lower": all(not w[:1].isupper() for w in words),
         "long": len(words) > 6,
     }
+
+
+def agreement(a: str, b: str) -> float:
+    """F1 of the two texts' content-token sets. Example: ("in May 2023", "May 2023") -> 1.0"""
+    ta, tb = set(tokens(a)), set(tokens(b))
+    common = len(ta & tb)
+    return 2 * common / (len(ta) + len(tb)) if common else 0.0
 
 
 def _share(needles: list[str], haystack: set[str]) -> float:
@@ -128,6 +141,12 @@ def features(e: Evidence) -> dict[str, float]:
         row[f"wh_{w}"] = float(wh == w)
         for s in _SHAPES:
             row[f"wh_{w}*{s}"] = float(wh == w and shapes[s])
+    row["rules_agree"] = agreement(e.span, e.rules_answer) if e.rules_answer else 0.0
+    row["rules_abstained"] = float(not e.rules_answer)
+    row["rules_sentence"] = float(e.rules_sentence)
+    if e.from_rules:
+        row.update({f"rules*{name}": value for name, value in row.items()})
+    row["from_rules"] = float(e.from_rules)
     return row
 
 

@@ -31,8 +31,9 @@ class Settings:
     citations: int = 3  # citations returned with an answer
     max_question_chars: int = 1000
     min_evidence: float = 0.30  # rules: below this support score the assistant abstains
-    # "rules" (typed spans, hand-written) or "learned" (reader + abstainer, models/).
-    answerer: str = "rules"
+    # "learned" (the reader's spans and the rules' reply, chosen or refused by the trained
+    # abstainer, models/) or "rules" (typed spans, hand-written, no models).
+    answerer: str = "learned"
     reader_passages: int = 3  # learned: paragraphs of the best hits that the reader reads
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
     llm: str | None = None

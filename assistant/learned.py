@@ -1,10 +1,11 @@
-"""The learned answerer (``ASSISTANT_ANSWERER=learned``): trained models instead of rules.
+"""The learned answerer (the default): a trained decision over the reader's spans and the rules' reply.
 
 The reader (``reader.py``) reads the paragraphs of the best retrieved passages and
-proposes spans; the abstainer (``abstain.py``) scores every span with the retrieval
-evidence and picks the answer, or abstains when none is likely enough. The first
-citation is the sentence holding the answer, with exact offsets. Same interface as
-``answer.Answerer`` (the default, rule-based answerer).
+proposes spans; the rule-based answerer (``answer.py``) proposes its reply; the
+abstainer (``abstain.py``) scores every candidate with the retrieval evidence and picks
+the answer, or abstains when none is likely enough. A reader span is cited by the
+sentence holding it, with exact offsets; the rules' reply is returned as the rules
+wrote it. Same interface as ``answer.Answerer`` (``ASSISTANT_ANSWERER=rules``).
 Non-goals: generating text; everything in ``text`` but connecting words is quoted.
 """
 
@@ -13,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.abstain import Abstainer, Evidence, features
-from assistant.answer import abstention, cite
+from assistant.abstain import Abstainer, Evidence, agreement, features
+from assistant.answer import Answerer, abstention, cite
 from assistant.config import Settings
 from assistant.question import Query
 from assistant.respectively import align
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from assistant.reader import Reader
 
 CANDIDATES = 10  # reader spans scored by the abstainer
+# The rules' reply that no reader span agrees with is scored this far below the best span.
+NO_SPAN_PENALTY = 10.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Candidate:
     sentence: Passage
     probability: float
     evidence: Evidence
+    reply: Answer | None = None  # the rules' whole reply, when this candidate is it
 
 
 def paragraphs_of(passages: list[Passage]) -> dict[tuple[str, int], Paragraph]:
@@ -71,18 +75,23 @@ def paragraphs_of(passages: list[Passage]) -> dict[tuple[str, int], Paragraph]:
 
 
 class LearnedAnswerer:
-    """Answers questions over one opened corpus with the reader and the abstainer."""
+    """Answers questions over one opened corpus with the reader, the rules and the abstainer."""
 
     def __init__(self, passages: list[Passage], reader: Reader, abstainer: Abstainer) -> None:
         self.passages = passages
         self.paragraphs = paragraphs_of(passages)
+        self.by_id = {p.id: p for p in passages}
         self.reader = reader
         self.abstainer = abstainer
+        self.rules = Answerer(passages)
 
-    def candidates(self, question: str, hits: list[Hit], settings: Settings) -> list[Candidate]:
-        """Reader spans from the paragraphs of the best hits, most probable first."""
+    def candidates(
+        self, question: str, query: Query, hits: list[Hit], settings: Settings
+    ) -> tuple[list[Candidate], Answer]:
+        """Reader spans and the rules' reply, most probable first; and that reply."""
+        ruled = self.rules.answer(question, query, hits, settings)
         if not hits:
-            return []
+            return [], ruled
         order: list[tuple[str, int]] = []
         fused: dict[tuple[str, int], float] = {}
         for h in hits:
@@ -91,11 +100,12 @@ class LearnedAnswerer:
                 order.append(key)
                 fused[key] = h.score / (hits[0].score or 1.0)
         chosen = [self.paragraphs[k] for k in order[: settings.reader_passages]]
-        spans = self.reader.read(question, [p.text for p in chosen])[:CANDIDATES]
+        spans = self.reader.read(query.text, [p.text for p in chosen])[:CANDIDATES]
         if not spans:
-            return []
+            return [], ruled
         by_id = {h.passage.id: h for h in hits}
         top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
+        rules_answer = "" if ruled.abstained else ruled.answer
         out = []
         for rank, s in enumerate(spans):
             para = chosen[s.context]
@@ -105,7 +115,7 @@ class LearnedAnswerer:
             )
             hit = by_id.get(sentence.id)
             evidence = Evidence(
-                question=question,
+                question=query.text,
                 span=para.text[s.start : s.end],
                 sentence=sentence.text,
                 window=sentence.context,
@@ -119,6 +129,7 @@ class LearnedAnswerer:
                 dense=hit.dense if hit else 0.0,
                 dense_context=hit.dense_context if hit else 0.0,
                 lexical=hit.lexical / top_lexical if hit else 0.0,
+                rules_answer=rules_answer,
             )
             out.append(
                 Candidate(
@@ -131,12 +142,69 @@ class LearnedAnswerer:
                     evidence=evidence,
                 )
             )
-        return sorted(out, key=lambda c: -c.probability)
+        first = ruled.citations[0] if ruled.citations else None
+        if rules_answer and first and f"{first.source}#{first.start}-{first.end}" in self.by_id:
+            out.append(
+                self._rules_candidate(query.text, ruled, out, order, fused, by_id, top_lexical)
+            )
+        return sorted(out, key=lambda c: -c.probability), ruled
+
+    def _rules_candidate(
+        self,
+        question: str,
+        ruled: Answer,
+        spans: list[Candidate],
+        order: list[tuple[str, int]],
+        fused: dict[tuple[str, int], float],
+        by_id: dict[str, Hit],
+        top_lexical: float,
+    ) -> Candidate:
+        """The rules' reply as a candidate, scored by the reader span it agrees with, if any."""
+        first = ruled.citations[0]
+        sentence = self.by_id[f"{first.source}#{first.start}-{first.end}"]
+        key = (sentence.source, sentence.paragraph)
+        para = self.paragraphs[key]
+        best = spans[0].evidence
+        agreeing = next(
+            (c for c in spans if agreement(c.text, ruled.answer) >= 0.5), None
+        )  # spans are still in the reader's order here
+        hit = by_id.get(sentence.id)
+        evidence = Evidence(
+            question=question,
+            span=ruled.answer,
+            sentence=sentence.text,
+            window=sentence.context,
+            paragraph=para.text,
+            score=agreeing.evidence.score if agreeing else best.score - NO_SPAN_PENALTY,
+            best_score=best.score,
+            null=best.null,
+            rank=agreeing.evidence.rank if agreeing else CANDIDATES,
+            paragraph_rank=order.index(key) if key in order else len(order),
+            fused=fused.get(key, 0.0),
+            dense=hit.dense if hit else 0.0,
+            dense_context=hit.dense_context if hit else 0.0,
+            lexical=hit.lexical / top_lexical if hit else 0.0,
+            rules_answer=ruled.answer,
+            from_rules=True,
+            rules_sentence=first.text in ruled.answer,
+        )
+        return Candidate(
+            text=ruled.answer,
+            source=sentence.source,
+            start=sentence.start,
+            end=sentence.end,
+            sentence=sentence,
+            probability=self.abstainer.probability(features(evidence)),
+            evidence=evidence,
+            reply=ruled,
+        )
 
     def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
         """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
-        ranked = self.candidates(query.text, hits, settings)
+        ranked, ruled = self.candidates(question, query, hits, settings)
         if not ranked or ranked[0].probability < self.abstainer.threshold:
+            if ruled.abstained:  # the rules' reason is the more telling one
+                return ruled
             reason = (
                 "nothing in the document matches the question"
                 if not hits
@@ -150,6 +218,8 @@ class LearnedAnswerer:
                 settings,
                 reason,
             )
+        if ranked[0].reply is not None:
+            return ranked[0].reply
         best = _aligned(ranked[0], query.years)
         others = [h for h in hits if h.passage.id != best.sentence.id]
         top = hits[0].score if hits else 1.0

@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--answerer",
         choices=("rules", "learned"),
-        help="the answerer to score (default: ASSISTANT_ANSWERER, else rules)",
+        help="the answerer to score (default: ASSISTANT_ANSWERER, else learned)",
     )
     p.add_argument(
         "--llm",

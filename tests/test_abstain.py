@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from assistant import ModelError
-from assistant.abstain import Abstainer, Evidence, abstainer, features, span_shapes, wh_class
+from assistant.abstain import (
+    Abstainer,
+    Evidence,
+    abstainer,
+    agreement,
+    features,
+    span_shapes,
+    wh_class,
+)
 
 STRONG = Evidence(
     question="In what year did the Normans invade at Bannow Bay?",
@@ -67,6 +75,30 @@ def test_features__coverage_and_missing_names() -> None:
     assert strong["any_name_missing"] == 0.0
     assert weak["any_name_missing"] == 1.0
     assert strong["wh_when*year"] == 1.0
+
+
+def test_agreement__content_words_shared_by_two_answers() -> None:
+    assert agreement("in May 2023", "May 2023") == 1.0
+    assert agreement("Jane Doe", "John Smith") == 0.0
+    assert 0.0 < agreement("Jane Doe, the chairman", "Jane Doe") < 1.0
+
+
+def test_features__a_reader_span_records_whether_the_rules_agree() -> None:
+    agreeing = features(replace(STRONG, rules_answer="in 1169"))
+    assert agreeing["rules_agree"] == 1.0 and agreeing["rules_abstained"] == 0.0
+    assert agreeing["from_rules"] == 0.0
+    assert not any(name.startswith("rules*") for name in agreeing)
+    alone = features(STRONG)
+    assert alone["rules_agree"] == 0.0 and alone["rules_abstained"] == 1.0
+
+
+def test_features__the_rules_reply_has_its_own_copy_of_every_feature() -> None:
+    reply = replace(STRONG, rules_answer="1169", from_rules=True)
+    row = features(reply)
+    assert row["from_rules"] == 1.0
+    assert row["rules*sentence_coverage"] == row["sentence_coverage"]
+    assert row["rules*wh_when*year"] == 1.0
+    assert row["rules*rules_agree"] == 1.0
 
 
 def test_shipped_abstainer__answers_the_strong_row_and_abstains_on_the_weak() -> None:

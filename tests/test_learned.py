@@ -1,11 +1,14 @@
-"""The learned answerer (``ASSISTANT_ANSWERER=learned``) end to end: real index, reader and
-abstainer, on a small corpus of our own."""
+"""The learned answerer (the default) end to end: real index, reader, rules and abstainer,
+on a small corpus of our own."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant import ConfigError, Settings, ask
+from assistant.engine import engine_for
+from assistant.learned import LearnedAnswerer
+from assistant.question import rewrite
 
 ACME = """Acme Motors Quarterly Notes
 Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
@@ -46,6 +49,32 @@ def test_learned__abstains_when_the_corpus_does_not_say(acme: Settings) -> None:
     assert answer.abstained and answer.answer == ""
     assert answer.text.startswith("The document doesn't say")
     assert all(ACME[c.start : c.end] == c.text for c in answer.citations)
+
+
+def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> None:
+    retriever, answerer = engine_for(acme)
+    assert isinstance(answerer, LearnedAnswerer)
+    question = "How much did Acme Motors lose in 2022?"
+    query = rewrite(question, [], retriever.vocabulary)
+    ranked, ruled = answerer.candidates(question, query, retriever.search(query.text), acme)
+    assert not ruled.abstained and "3.2 billion yuan" in ruled.answer
+    replies = [c for c in ranked if c.reply is not None]
+    assert len(replies) == 1 and replies[0].evidence.from_rules
+    assert replies[0].text == ruled.answer
+    spans = [c for c in ranked if c.reply is None]
+    assert spans and all(c.evidence.rules_answer == ruled.answer for c in spans)
+    assert ranked == sorted(ranked, key=lambda c: -c.probability)
+
+
+def test_learned__keeps_the_rules_reason_when_both_abstain(acme: Settings) -> None:
+    answer = ask("Who founded Tesla?", settings=acme)
+    assert answer.abstained
+    assert "does not mention Tesla" in answer.text
+
+
+def test_settings__the_learned_answerer_is_the_default() -> None:
+    assert Settings().answerer == "learned"
+    assert Settings.from_env({"ASSISTANT_ANSWERER": "rules"}).answerer == "rules"
 
 
 def test_settings__an_unknown_answerer_is_a_config_error() -> None:
