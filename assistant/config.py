@@ -34,7 +34,7 @@ class Settings:
     # "learned" (the reader's spans and the rules' reply, chosen or refused by the trained
     # abstainer, models/) or "rules" (typed spans, hand-written, no models).
     answerer: str = "learned"
-    reader_passages: int = 3  # learned: paragraphs of the best hits that the reader reads
+    reader_passages: int = 2  # learned: paragraphs of the best hits that the reader reads
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
     llm: str | None = None
     llm_url: str | None = None  # server of ollama/openai; from OLLAMA_HOST / OPENAI_BASE_URL

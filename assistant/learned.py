@@ -202,6 +202,10 @@ class LearnedAnswerer:
     def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
         """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
         ranked, ruled = self.candidates(question, query, hits, settings)
+        if _from_heading(ruled, self.by_id):
+            # A question about the title or a heading: the reader, trained on paragraphs,
+            # never reads headings, and the abstainer has seen no such question.
+            return ruled
         if not ranked or ranked[0].probability < self.abstainer.threshold:
             if ruled.abstained:  # the rules' reason is the more telling one
                 return ruled
@@ -237,6 +241,15 @@ class LearnedAnswerer:
             answer_type=query.answer_type,
             query=query.text,
         )
+
+
+def _from_heading(ruled: Answer, by_id: dict[str, Passage]) -> bool:
+    """The rules answered with a heading (they cite one only when the question asks about it)."""
+    if ruled.abstained or not ruled.citations:
+        return False
+    first = ruled.citations[0]
+    cited = by_id.get(f"{first.source}#{first.start}-{first.end}")
+    return cited is not None and cited.kind == "heading"
 
 
 def _aligned(c: Candidate, years: list[str]) -> Candidate:

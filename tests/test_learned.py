@@ -72,6 +72,12 @@ def test_learned__keeps_the_rules_reason_when_both_abstain(acme: Settings) -> No
     assert "does not mention Tesla" in answer.text
 
 
+def test_learned__a_question_about_the_title_is_answered_from_the_heading(acme: Settings) -> None:
+    answer = ask("What is the title of the document?", settings=acme)
+    assert answer.answer == "Acme Motors Quarterly Notes"
+    assert answer.citations[0].start == 0
+
+
 def test_settings__the_learned_answerer_is_the_default() -> None:
     assert Settings().answerer == "learned"
     assert Settings.from_env({"ASSISTANT_ANSWERER": "rules"}).answerer == "rules"
