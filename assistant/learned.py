@@ -85,13 +85,17 @@ class LearnedAnswerer:
         self.abstainer = abstainer
         self.rules = Answerer(passages)
 
+    def cited(self, ruled: Answer) -> Passage | None:
+        """The passage of the rules' first citation."""
+        first = ruled.citations[0] if ruled.citations else None
+        return self.by_id.get(f"{first.source}#{first.start}-{first.end}") if first else None
+
     def candidates(
-        self, question: str, query: Query, hits: list[Hit], settings: Settings
-    ) -> tuple[list[Candidate], Answer]:
-        """Reader spans and the rules' reply, most probable first; and that reply."""
-        ruled = self.rules.answer(question, query, hits, settings)
+        self, query: Query, hits: list[Hit], settings: Settings, ruled: Answer
+    ) -> list[Candidate]:
+        """Reader spans and ``ruled`` (the rules' reply to the question), most probable first."""
         if not hits:
-            return [], ruled
+            return []
         order: list[tuple[str, int]] = []
         fused: dict[tuple[str, int], float] = {}
         for h in hits:
@@ -102,7 +106,7 @@ class LearnedAnswerer:
         chosen = [self.paragraphs[k] for k in order[: settings.reader_passages]]
         spans = self.reader.read(query.text, [p.text for p in chosen])[:CANDIDATES]
         if not spans:
-            return [], ruled
+            return []
         by_id = {h.passage.id: h for h in hits}
         top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
         rules_answer = "" if ruled.abstained else ruled.answer
@@ -142,17 +146,20 @@ class LearnedAnswerer:
                     evidence=evidence,
                 )
             )
-        first = ruled.citations[0] if ruled.citations else None
-        if rules_answer and first and f"{first.source}#{first.start}-{first.end}" in self.by_id:
+        replied = self.cited(ruled)
+        if rules_answer and replied:
             out.append(
-                self._rules_candidate(query.text, ruled, out, order, fused, by_id, top_lexical)
+                self._rules_candidate(
+                    query.text, ruled, replied, out, order, fused, by_id, top_lexical
+                )
             )
-        return sorted(out, key=lambda c: -c.probability), ruled
+        return sorted(out, key=lambda c: -c.probability)
 
     def _rules_candidate(
         self,
         question: str,
         ruled: Answer,
+        sentence: Passage,
         spans: list[Candidate],
         order: list[tuple[str, int]],
         fused: dict[tuple[str, int], float],
@@ -160,8 +167,6 @@ class LearnedAnswerer:
         top_lexical: float,
     ) -> Candidate:
         """The rules' reply as a candidate, scored by the reader span it agrees with, if any."""
-        first = ruled.citations[0]
-        sentence = self.by_id[f"{first.source}#{first.start}-{first.end}"]
         key = (sentence.source, sentence.paragraph)
         para = self.paragraphs[key]
         best = spans[0].evidence
@@ -186,7 +191,7 @@ class LearnedAnswerer:
             lexical=hit.lexical / top_lexical if hit else 0.0,
             rules_answer=ruled.answer,
             from_rules=True,
-            rules_sentence=first.text in ruled.answer,
+            rules_sentence=sentence.text in ruled.answer,
         )
         return Candidate(
             text=ruled.answer,
@@ -201,11 +206,13 @@ class LearnedAnswerer:
 
     def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
         """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
-        ranked, ruled = self.candidates(question, query, hits, settings)
-        if _from_heading(ruled, self.by_id):
-            # A question about the title or a heading: the reader, trained on paragraphs,
-            # never reads headings, and the abstainer has seen no such question.
+        ruled = self.rules.answer(question, query, hits, settings)
+        source = self.cited(ruled)
+        if not ruled.abstained and source is not None and source.kind == "heading":
+            # The rules cite a heading only for a question about the title or a heading:
+            # the reader, trained on paragraphs, never reads them, nor has the abstainer.
             return ruled
+        ranked = self.candidates(query, hits, settings, ruled)
         if not ranked or ranked[0].probability < self.abstainer.threshold:
             if ruled.abstained:  # the rules' reason is the more telling one
                 return ruled
@@ -241,15 +248,6 @@ class LearnedAnswerer:
             answer_type=query.answer_type,
             query=query.text,
         )
-
-
-def _from_heading(ruled: Answer, by_id: dict[str, Passage]) -> bool:
-    """The rules answered with a heading (they cite one only when the question asks about it)."""
-    if ruled.abstained or not ruled.citations:
-        return False
-    first = ruled.citations[0]
-    cited = by_id.get(f"{first.source}#{first.start}-{first.end}")
-    return cited is not None and cited.kind == "heading"
 
 
 def _aligned(c: Candidate, years: list[str]) -> Candidate:

@@ -56,7 +56,9 @@ def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> No
     assert isinstance(answerer, LearnedAnswerer)
     question = "How much did Acme Motors lose in 2022?"
     query = rewrite(question, [], retriever.vocabulary)
-    ranked, ruled = answerer.candidates(question, query, retriever.search(query.text), acme)
+    hits = retriever.search(query.text)
+    ruled = answerer.rules.answer(question, query, hits, acme)
+    ranked = answerer.candidates(query, hits, acme, ruled)
     assert not ruled.abstained and "3.2 billion yuan" in ruled.answer
     replies = [c for c in ranked if c.reply is not None]
     assert len(replies) == 1 and replies[0].evidence.from_rules

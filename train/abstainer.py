@@ -75,8 +75,9 @@ def candidates(question: str, history: list | None, engine: tuple) -> tuple[list
     settings, search, answerer = engine
     text = validate_question(question, settings.max_question_chars)
     query = rewrite(text, validate_history(history), search.vocabulary)
-    cands, ruled = answerer.candidates(text, query, search.search(query.text), settings)
-    return cands, ruled.abstained
+    hits = search.search(query.text)
+    ruled = answerer.rules.answer(text, query, hits, settings)
+    return answerer.candidates(query, hits, settings, ruled), ruled.abstained
 
 
 def collect(article: dict) -> list[dict]:
