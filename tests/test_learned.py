@@ -3,6 +3,8 @@ on a small corpus of our own."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant import ConfigError, Settings, ask
@@ -78,6 +80,15 @@ def test_learned__a_question_about_the_title_is_answered_from_the_heading(acme: 
     answer = ask("What is the title of the document?", settings=acme)
     assert answer.answer == "Acme Motors Quarterly Notes"
     assert answer.citations[0].start == 0
+
+
+def test_rules_answerer__answers_alone_when_chosen(acme: Settings) -> None:
+    rules = replace(acme, answerer="rules")
+    _, answerer = engine_for(rules)
+    assert not isinstance(answerer, LearnedAnswerer)
+    answer = ask("How much did Acme Motors lose in 2022?", settings=rules)
+    assert answer.answer == "3.2 billion yuan"
+    assert ACME[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].text
 
 
 def test_settings__the_learned_answerer_is_the_default() -> None:
