@@ -70,14 +70,14 @@ def engine(corpus: Path, index_dir: Path) -> tuple[Settings, HybridSearch, Learn
     return settings, search, LearnedAnswerer(index.passages, reader(), NEUTRAL)
 
 
-def candidates(question: str, history: list | None, engine: tuple) -> tuple[list, bool]:
-    """The question's candidates, as ``ask`` finds them; and whether the rules abstained."""
+def candidates(question: str, history: list | None, engine: tuple) -> list:
+    """The question's candidates, as ``ask`` finds them."""
     settings, search, answerer = engine
     text = validate_question(question, settings.max_question_chars)
     query = rewrite(text, validate_history(history), search.vocabulary)
     hits = search.search(query.text)
     ruled = answerer.rules.answer(text, query, hits, settings)
-    return answerer.candidates(query, hits, settings, ruled), ruled.abstained
+    return answerer.candidates(query, hits, settings, ruled)
 
 
 def collect(article: dict) -> list[dict]:
@@ -90,7 +90,7 @@ def collect(article: dict) -> list[dict]:
     for para in article["paragraphs"]:
         for qa in para["qas"]:
             golds = [a["text"] for a in qa["answers"]]
-            cands, _ = candidates(qa["question"], None, found)
+            cands = candidates(qa["question"], None, found)
             out.append(
                 {
                     "set": "squad",
@@ -110,7 +110,7 @@ def collect_cases() -> list[dict]:
     found = engine(ROOT / "corpus", WORK / "seed" / "index")
     out = []
     for case in load_cases(CASES):
-        cands, _ = candidates(case.question, [dict(h) for h in case.history] or None, found)
+        cands = candidates(case.question, [dict(h) for h in case.history] or None, found)
         out.append(
             {
                 "set": "cases",
