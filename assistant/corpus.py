@@ -116,7 +116,7 @@ def add_documents(
             staged: list[CorpusFile] = []
             read: dict[str, Document] = {}
             for name, data, doc in checked:
-                digest = hashlib.sha256(data).hexdigest()
+                digest = doc.sha256
                 old = present.get(name)
                 if old is not None and old.sha256 == digest:
                     continue  # already there, byte for byte
