@@ -53,6 +53,7 @@ eval-independent: index ## the 194 questions written apart from the code, gated 
 		--report-dir reports/independent
 
 test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval gate
+	@test -f $(SQUAD) || { echo "make test gates on the SQuAD 2.0 file $(SQUAD): put shared/ beside the clone or pass SQUAD=/path/to/squad2-public.json"; exit 2; }
 	bash tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 	$(BIN)/python -m evals --quiet
