@@ -209,3 +209,46 @@ def embedder() -> Embedder:
 def onnx_encoder(onnx_file: Path) -> OnnxEncoder:
     """The query encoder for an index store's exported model (cached per file)."""
     return OnnxEncoder(onnx_file, model_path() / "tokenizer.json")
+
+
+_llamas: dict[tuple[Path, int, int], Any] = {}
+
+
+def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
+    """The process-wide ``llama_cpp.Llama`` for a GGUF file, loaded on first use.
+
+    ``threads`` 0 means every core. Greedy replies are the same run to run (seed 0).
+    A missing llama-cpp-python, or a file it cannot load, is a ``ModelError`` naming the
+    fix; the fast answerer keeps working without it.
+    """
+    key = (path, threads, context)
+    with _lock:
+        if key not in _llamas:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise ModelError(
+                    "llama-cpp-python is missing, so the reader model can't run; "
+                    "run `make install` (or pip install llama-cpp-python)"
+                ) from None
+            try:
+                llama = Llama(
+                    model_path=str(path),
+                    n_ctx=context,
+                    n_threads=threads or os.cpu_count() or 1,
+                    n_batch=512,
+                    seed=0,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelError(
+                    f"{path} could not be loaded as a GGUF model ({exc}); delete it and run "
+                    "`make install-model`"
+                ) from None
+            import atexit
+
+            # Free the model before interpreter shutdown: Llama.__del__ at exit finds its C
+            # bindings gone and prints a TypeError traceback.
+            atexit.register(llama.close)
+            _llamas[key] = llama
+        return _llamas[key]
