@@ -104,7 +104,7 @@ def _share(needles: list[str], haystack: set[str]) -> float:
     return sum(n in haystack for n in needles) / len(needles) if needles else 0.0
 
 
-def _names(text: str) -> list[str]:
+def question_names(text: str) -> list[str]:
     """Capitalised words and numbers after the first word. Example: "When did Bo win 3?" -> ["bo", "3"]"""
     found = re.findall(r"(?<!^)(?<![.?!] )\b(?:[A-Z][\w'-]*|\d[\d,.]*)", text.strip())
     return [w.lower().strip(".,") for w in found]
@@ -115,7 +115,7 @@ def features(e: Evidence) -> dict[str, float]:
     q_tokens = tokens(e.question)
     sentence_tokens, window_tokens = set(tokens(e.sentence)), set(tokens(e.window))
     span_tokens = tokens(e.span)
-    names = _names(e.question)
+    names = question_names(e.question)
     paragraph = e.paragraph.lower()
     row = {
         "score": e.score,
@@ -189,10 +189,24 @@ class Abstainer:
 
     def probability(self, row: dict[str, float]) -> float:
         """sigmoid(bias + sum of weight * standardised feature)."""
-        z = self.bias
-        for name, w in self.weights.items():
-            z += w * (row.get(name, 0.0) - self.mean.get(name, 0.0)) / (self.scale.get(name) or 1.0)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return logistic(row, self.weights, self.bias, self.mean, self.scale)
+
+
+def logistic(
+    row: dict[str, float],
+    weights: dict[str, float],
+    bias: float,
+    mean: dict[str, float],
+    scale: dict[str, float],
+) -> float:
+    """A fitted logistic regression's probability for a feature row (missing features are 0).
+
+    Example: ({"x": 2.0}, {"x": 1.0}, 0.0, {"x": 1.0}, {"x": 1.0}) -> sigmoid(1.0) = 0.731
+    """
+    z = bias
+    for name, w in weights.items():
+        z += w * (row.get(name, 0.0) - mean.get(name, 0.0)) / (scale.get(name) or 1.0)
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 _abstainers: dict[Path, Abstainer] = {}

@@ -3,6 +3,7 @@ spy counting what index builds embed."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests import app.py, which is a script, not a package
+# The suite's default is the fast answerer (no language model), as most tests check what
+# it does; the language-model tests (test_cascade.py, ...) choose auto or llm themselves.
+os.environ.setdefault("ASSISTANT_ANSWERER", "fast")
 APP_START_TIMEOUT = 90.0  # seconds: model load + index open (or build) + gradio start
 
 
@@ -132,3 +136,31 @@ def encode_spy(monkeypatch: pytest.MonkeyPatch) -> EncodeSpy:
 
         monkeypatch.setattr(cls, "encode", counting)
     return spy
+
+
+def llama_server(
+    model: Path, alias: str, log: Path, extra: list[str], timeout: float = 120.0
+) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server for ``model`` on a free loopback port;
+    yields its base URL (``http://127.0.0.1:PORT/v1``) and stops it afterwards."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias"]
+    cmd += [alias, "--host", "127.0.0.1", "--port", str(port), *extra]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+                    if json.load(r)["data"]:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        stop_process(proc)

@@ -1,0 +1,84 @@
+"""The cascade's decisions on fixed inputs: routing, the quote's score, the model file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.decide import DECIDER_FILE, Decider, Signals, features
+from assistant.errors import ModelError
+
+DECIDER = Decider(
+    weights={"p_stated": 2.0, "declined": -3.0},
+    bias=0.0,
+    mean={},
+    scale={},
+    threshold=0.6,
+    fast_sure=0.8,
+    fast_none=0.02,
+    fast_fallback=0.5,
+)
+
+
+def _signals(**kw: object) -> Signals:
+    base = dict(
+        question="Who chairs the Harbour Board?",
+        quote="Marta Quill",
+        declined=False,
+        similarity=1.0,
+        p_decline=0.01,
+        p_stated=0.9,
+        piece_rank=0,
+        read="Its chair, Marta Quill, said so.",
+        fast_confidence=0.4,
+        fast_answer="Marta Quill",
+        rules_answer="",
+        top_dense=0.6,
+    )
+    base.update(kw)
+    return Signals(**base)  # type: ignore[arg-type]
+
+
+def test_route__sure_unsure_and_uncovered() -> None:
+    assert DECIDER.route(0.9) == "fast"
+    assert DECIDER.route(0.3) == "llm"
+    assert DECIDER.route(0.01) == "abstain"
+
+
+def test_features__a_stated_quote_scores_above_a_declined_one() -> None:
+    stated = DECIDER.probability(features(_signals()))
+    declined = DECIDER.probability(features(_signals(quote="", declined=True, p_stated=0.0)))
+    assert stated > DECIDER.threshold > declined
+
+
+def test_features__agreement_and_missing_names() -> None:
+    row = features(_signals(read="Someone else chairs it."))
+    assert row["agree_fast"] == 1.0 and row["names_missing"] == 1.0  # "Harbour Board" unread
+    assert features(_signals(quote="", declined=True))["agree_fast"] == 0.0
+
+
+def test_decider__the_shipped_model_loads_with_sane_thresholds() -> None:
+    d = Decider.load(DECIDER_FILE)
+    assert 0.0 < d.threshold < 1.0 and d.fast_none <= d.fast_sure
+    assert set(d.weights) == set(features(_signals()))
+
+
+def test_decider__a_damaged_file_is_a_model_error_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "decider.json"
+    bad.write_text(json.dumps({"weights": {}}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"decider\.json.*make train"):
+        Decider.load(bad)
+
+
+def test_answer_how__says_which_path_answered_and_how_long() -> None:
+    from assistant.types import Answer
+
+    read = Answer("q", "a", "t", False, answered_by="llm", timings={"fast": 0.1, "read": 4.0})
+    assert read.how() == "read by the language model in 4.1 s"
+    kept = Answer("q", "a", "t", False, timings={"fast": 0.1, "read": 4.0})
+    assert kept.how().startswith("read by the language model, the fast reader's answer kept")
+    assert Answer("q", "a", "t", False, timings={"fast": 0.05}).how() == (
+        "answered by the fast reader in 0.1 s"
+    )
