@@ -27,7 +27,16 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import Answer, AssistantError, QuestionError, Settings, ask, ask_stream
+from assistant import (
+    Answer,
+    AssistantError,
+    QuestionError,
+    Settings,
+    Step,
+    ask,
+    ask_stream,
+    bundle,
+)
 from assistant.formats import MAX_FILE_BYTES
 from library_view import LIMITS, UPLOAD_TYPES, make_add, make_remove, names, render_library
 from sources_view import (
@@ -45,6 +54,13 @@ EXAMPLES_FILE = "examples.json"  # {"examples": [...]} beside the documents in t
 WARM_UP_QUESTION = "What is this document about?"
 QUOTED = "Quoted from the document"
 GENERATED = "Written by the local LLM, then checked"
+# The reader radio: label -> Settings.answerer
+READERS = {
+    "Auto: the language model reads when the fast reader is unsure": "auto",
+    "Language model: always reads (a few seconds)": "llm",
+    "Fast: no language model": "fast",
+}
+READING = "Reading the passages…"
 STREAM_WORDS = 3  # words per streamed chunk
 STREAM_DELAY = 0.03  # seconds between chunks: fast, but visibly streaming
 SOURCES_PLACEHOLDER = (
@@ -142,6 +158,7 @@ def make_respond(settings: Settings):
         chat: list[dict[str, Any]],
         turns: list[dict[str, str]],
         style: str = QUOTED,
+        reader: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         message = message or ""
         if not message.strip():
@@ -150,12 +167,24 @@ def make_respond(settings: Settings):
         chat = [*chat, {"role": "user", "content": user_markdown(_preview(message))}]
         yield "", [*chat, {"role": "assistant", "content": "…"}], turns, gr.skip()
         run = settings if style == GENERATED else replace(settings, llm=None)
+        if style == GENERATED and not run.llm:
+            run = replace(run, llm="bundled")
+        if reader in READERS and run.answerer != "rules":
+            run = replace(run, answerer=READERS[reader])
         answer: Answer | None = None
         draft = ""
         try:
-            for item in ask_stream(message, history=turns, settings=run):
+            for item in ask_stream(message, history=turns, settings=run, steps=True):
                 if isinstance(item, Answer):
                     answer = item
+                    continue
+                if isinstance(item, Step):  # the passages as soon as they are found
+                    if item.name == "retrieved":
+                        found = Answer(message, "", "", False, citations=item.citations)
+                        yield gr.skip(), gr.skip(), gr.skip(), render_sources(found, settings)
+                    else:
+                        waiting = [*chat, {"role": "assistant", "content": f"*{READING}* ▌"}]
+                        yield gr.skip(), waiting, gr.skip(), gr.skip()
                     continue
                 draft += item
                 bubble = f"{user_markdown(draft)} ▌"
@@ -185,6 +214,7 @@ def make_respond(settings: Settings):
         note = verification_note(answer)
         if note:
             reply = f"{reply}\n\n{note}"
+        reply = f"{reply}\n\n*{user_markdown(answer.how().capitalize())}.*"
         if not draft:  # nothing streamed from an LLM: stream the quoted reply
             for partial in _chunks(reply):
                 yield (
@@ -313,18 +343,31 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     label="Examples",
                 )
                 with gr.Accordion("Settings", open=False):
+                    writer = settings.llm or ("bundled" if bundle.installed() else None)
                     style = gr.Radio(
                         [QUOTED, GENERATED],
                         value=GENERATED if settings.llm else QUOTED,
                         label="Answer style",
                         info=(
-                            f"LLM: {settings.llm}. Generated sentences that the cited passages "
+                            f"LLM: {writer}. Generated sentences that the cited passages "
                             "do not back are dropped."
-                            if settings.llm
-                            else "Set ASSISTANT_LLM (see README) to enable generated answers."
+                            if writer
+                            else "Install the reader model (make install-model) or set "
+                            "ASSISTANT_LLM (see README) to enable generated answers."
                         ),
-                        interactive=bool(settings.llm),
+                        interactive=bool(writer),
                         elem_id="answer-style",
+                    )
+                    reader = gr.Radio(
+                        list(READERS),
+                        value=next(
+                            (k for k, v in READERS.items() if v == settings.answerer),
+                            next(iter(READERS)),
+                        ),
+                        label="Reader",
+                        info="Which reader answers; every answer is quoted from the document.",
+                        interactive=settings.answerer != "rules",
+                        elem_id="reader",
                     )
                 controls, library_outputs = documents_panel(settings)
             with gr.Column(scale=2, elem_classes=["sources-panel"]):
@@ -338,7 +381,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         respond = make_respond(settings)
         io = {
             "fn": respond,
-            "inputs": [msg, chatbot, turns, style],
+            "inputs": [msg, chatbot, turns, style, reader],
             "outputs": [msg, chatbot, turns, sources],
             "api_visibility": "private",
         }

@@ -108,6 +108,20 @@ def highlight(text: str, span: str, *, css: str = "answer-span") -> str:
     return f'{esc(text[:i])}<mark class="{css}">{esc(text[i:j])}</mark>{esc(text[j:])}'
 
 
+def marked(c: Citation, answer: Answer) -> str:
+    """``c.text`` escaped, the answer marked: at its own offsets when the answer carries them
+    (``answer.span``), else at its first occurrence in the passage."""
+    if answer.abstained:
+        return esc(c.text)
+    span = answer.span
+    if span is not None and span.source == c.source and c.start <= span.start < span.end <= c.end:
+        i, j = span.start - c.start, span.end - c.start
+        return (
+            f'{esc(c.text[:i])}<mark class="answer-span">{esc(c.text[i:j])}</mark>{esc(c.text[j:])}'
+        )
+    return highlight(c.text, answer.answer)
+
+
 def surrounding(doc: str, start: int, end: int, width: int = CONTEXT_CHARS) -> tuple[str, str]:
     """Up to ``width`` characters of the same paragraph before and after ``doc[start:end]``.
 
@@ -131,8 +145,7 @@ def _anchor(c: Citation) -> str:
 
 def render_source(c: Citation, answer: Answer, doc: str | None) -> str:
     """One cited passage: number, section, score, the answer marked, some context."""
-    span = "" if answer.abstained else answer.answer
-    body = f'<span class="source-cited">{highlight(c.text, span)}</span>'
+    body = f'<span class="source-cited">{marked(c, answer)}</span>'
     if doc is not None and doc[c.start : c.end] == c.text:
         before, after = surrounding(doc, c.start, c.end)
         body = (
@@ -163,7 +176,6 @@ def _page(c: Citation) -> str:
 
 def render_document(source: str, doc: str, citations: list[Citation], answer: Answer) -> str:
     """The whole document, escaped, with each cited span marked in place (by offset)."""
-    span = "" if answer.abstained else answer.answer
     parts: list[str] = []
     pos = 0
     for c in sorted(citations, key=lambda c: c.start):
@@ -172,7 +184,7 @@ def render_document(source: str, doc: str, citations: list[Citation], answer: An
         parts.append(esc(doc[pos : c.start]))
         parts.append(
             f'<mark class="doc-cite" id="{_anchor(c)}"><sup>[{c.n}]</sup> '
-            f"{highlight(c.text, span)}</mark>"
+            f"{marked(c, answer)}</mark>"
         )
         pos = c.end
     parts.append(esc(doc[pos:]))

@@ -22,7 +22,17 @@ from assistant.errors import (
     ModelError,
     QuestionError,
 )
-from assistant.types import Answer, Citation, DocumentInfo, Dropped, Library, Passage, Skipped
+from assistant.types import (
+    Answer,
+    Citation,
+    DocumentInfo,
+    Dropped,
+    Library,
+    Passage,
+    Skipped,
+    Span,
+    Step,
+)
 
 __all__ = [
     "Answer",
@@ -39,6 +49,8 @@ __all__ = [
     "QuestionError",
     "Settings",
     "Skipped",
+    "Span",
+    "Step",
     "add_documents",
     "ask",
     "ask_stream",

@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         help="write the reply with a local LLM, checked against the passages "
         "(llamacpp:/path/model.gguf, ollama:MODEL, openai:MODEL; default: $ASSISTANT_LLM)",
     )
+    ask.add_argument(
+        "--answerer",
+        choices=("auto", "llm", "fast", "rules"),
+        help="auto: the language model reads where the fast answerer is unsure (default); "
+        "llm: it always reads; fast: no language model; rules: typed spans only",
+    )
     index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
     add = sub.add_parser(
@@ -72,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         from assistant.engine import ask_stream
         from assistant.types import Answer
 
-        if args.llm:
-            settings = Settings.from_env(llm=args.llm)
+        chosen = {k: v for k, v in (("llm", args.llm), ("answerer", args.answerer)) if v}
+        if chosen:
+            settings = Settings.from_env(**chosen)
         live = sys.stderr.isatty() and not args.json
         for item in ask_stream(args.question, settings=settings):
             if isinstance(item, Answer):
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{c.n}] {c.source}:{c.start}-{c.end}  {c.section or ''}")
         if answer.generated:
             print(f"({_check_note(answer)})")
+        print(f"({answer.how()})")
         return 0
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -214,4 +214,5 @@ def abstention(
         citations=cited,
         answer_type=query.answer_type,
         query=query.text,
+        reason=reason,
     )

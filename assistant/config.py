@@ -15,6 +15,7 @@ from typing import Any
 from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ANSWERERS = ("auto", "llm", "fast", "learned", "rules")
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,21 @@ class Settings:
     citations: int = 3  # citations returned with an answer
     max_question_chars: int = 1000
     min_evidence: float = 0.30  # rules: below this support score the assistant abstains
-    # "learned" (the reader's spans and the rules' reply, chosen or refused by the trained
-    # abstainer, models/) or "rules" (typed spans, hand-written, no models).
-    answerer: str = "learned"
-    reader_passages: int = 2  # learned: paragraphs of the best hits that the reader reads
+    # "auto" (the fast answerer where it is sure, else the language model reads; fast alone
+    # when the model is not installed), "llm" (the language model always reads), "fast"
+    # (the MiniLM reader's spans and the rules' reply, chosen or refused by the trained
+    # abstainer, models/; "learned" is the same) or "rules" (typed spans, no models).
+    answerer: str = "auto"
+    reader_passages: int = 2  # fast: paragraphs of the best hits that the reader reads
+    # The language-model reader: "" = the bundled GGUF (models/llm/), a path to another
+    # .gguf, or "openai:MODEL" for an OpenAI-compatible server at reader_url.
+    reader_llm: str = ""
+    reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
+    llm_read: str = "windows"  # what it reads: "windows" (hit +-1 sentence) or "paragraphs"
+    llm_pieces: int = 2  # how many windows or paragraphs
+    llm_read_chars: int = 1600  # passages cut to this many characters (about 400 tokens)
+    llm_threads: int = 0  # 0 = every core
+    llm_read_timeout: float = 60.0  # seconds per reply before it is cut
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
     llm: str | None = None
     llm_url: str | None = None  # server of ollama/openai; from OLLAMA_HOST / OPENAI_BASE_URL
@@ -59,6 +71,13 @@ class Settings:
         server = {"openai": "OPENAI_BASE_URL", "ollama": "OLLAMA_HOST"}.get(backend)
         if server and env.get(server) and "llm_url" not in values:
             values["llm_url"] = env[server]
+        reader = str(overrides.get("reader_llm", values.get("reader_llm")) or "")
+        if (
+            reader.startswith("openai:")
+            and env.get("OPENAI_BASE_URL")
+            and "reader_url" not in values
+        ):
+            values["reader_url"] = env["OPENAI_BASE_URL"]
         if backend == "openai" and env.get("OPENAI_API_KEY") and "llm_api_key" not in values:
             values["llm_api_key"] = env["OPENAI_API_KEY"]
         return replace(cls(**values), **overrides)
@@ -72,7 +91,12 @@ class Settings:
             "max_question_chars": self.max_question_chars >= 1,
             "reader_passages": self.reader_passages >= 1,
             "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
-            "answerer": self.answerer in ("rules", "learned"),
+            "answerer": self.answerer in ANSWERERS,
+            "llm_read": self.llm_read in ("windows", "paragraphs"),
+            "llm_pieces": self.llm_pieces >= 1,
+            "llm_read_chars": self.llm_read_chars >= 200,
+            "llm_threads": self.llm_threads >= 0,
+            "llm_read_timeout": math.isfinite(self.llm_read_timeout) and self.llm_read_timeout > 0,
             "llm_max_tokens": self.llm_max_tokens >= 1,
             "llm_timeout": math.isfinite(self.llm_timeout) and self.llm_timeout > 0,
         }
@@ -82,7 +106,8 @@ class Settings:
             raise ConfigError(
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/reader_passages/"
                 "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0, "
-                "answerer rules|learned; "
+                "answerer auto|llm|fast|learned|rules, llm_read windows|paragraphs, "
+                "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0; "
                 "fix the ASSISTANT_* variable"
             )
         if self.llm:

@@ -8,6 +8,7 @@ Flow: validate -> rewrite with history -> correct spelling -> retrieve -> answer
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,16 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.question import rewrite, validate_history, validate_question
-from assistant.types import Answer
+from assistant.types import Answer, Step
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from assistant.answer import Answerer
+    from assistant.cascade import CascadeAnswerer
     from assistant.index import IndexData
     from assistant.learned import LearnedAnswerer
     from assistant.retrieve import HybridSearch
 
-_engines: dict[Settings, tuple[str, HybridSearch, Answerer | LearnedAnswerer]] = {}
+    AnyAnswerer: TypeAlias = Answerer | LearnedAnswerer | CascadeAnswerer
+
+_engines: dict[Settings, tuple[str, HybridSearch, AnyAnswerer]] = {}
 _lock = threading.Lock()
+log = logging.getLogger("assistant")
 
 
 def ask(
@@ -35,30 +42,38 @@ def ask(
     """Answer ``question`` from the corpus, using ``history`` for follow-ups.
 
     Example: ask("How much did the company lose in 2022?").answer -> "3.8 billion yuan"
-    Raises ``QuestionError`` for an empty/overlong question or malformed history, and,
-    with ``settings.llm`` set, ``ModelError`` when that backend cannot be used.
+    Raises ``QuestionError`` for an empty/overlong question or malformed history, and
+    ``ModelError`` when a model that ``settings`` asks for explicitly cannot be used.
     """
-    settings = settings or Settings.from_env()
-    if settings.llm:
-        for item in ask_stream(question, history, settings):
-            if isinstance(item, Answer):
-                return item
-    return _extractive(question, history, settings)
+    for item in ask_stream(question, history, settings):
+        if isinstance(item, Answer):
+            return item
+    raise AssertionError("ask_stream ended without an Answer")  # pragma: no cover
 
 
 def ask_stream(
     question: str,
     history: list[dict[str, Any]] | None = None,
     settings: Settings | None = None,
-) -> Iterator[str | Answer]:
+    *,
+    steps: bool = False,
+) -> Iterator[str | Step | Answer]:
     """Like ``ask``, but yields the LLM's reply as it is written, then the ``Answer``.
 
-    Without ``settings.llm`` (or when the document does not answer) it yields just the
-    ``Answer``. The streamed tokens are unchecked; the final ``Answer`` keeps only the
-    sentences its citations support (``mode``, ``verified``, ``dropped``).
+    With ``steps``, it first yields ``Step("retrieved", citations)`` once the passages are
+    found and ``Step("reading")`` when the language model starts reading them. Without
+    ``settings.llm`` (or when the document does not answer) no text is streamed. The
+    streamed tokens are unchecked; the final ``Answer`` keeps only the sentences its
+    citations support (``mode``, ``verified``, ``dropped``).
     """
     settings = settings or Settings.from_env()
-    extractive = _extractive(question, history, settings)
+    extractive: Answer | None = None
+    for item in _answer_steps(question, history, settings):
+        if isinstance(item, Answer):
+            extractive = item
+        elif steps:
+            yield item
+    assert extractive is not None
     if not settings.llm:
         yield extractive
         return
@@ -68,16 +83,29 @@ def ask_stream(
     yield from stream_generated(extractive.query or extractive.question, extractive, settings)
 
 
-def _extractive(question: str, history: list[dict[str, Any]] | None, settings: Settings) -> Answer:
+def _answer_steps(
+    question: str, history: list[dict[str, Any]] | None, settings: Settings
+) -> Iterator[Step | Answer]:
     text = validate_question(question, settings.max_question_chars)
     turns = validate_history(history)
     retriever, answerer = engine_for(settings)
     query = rewrite(text, turns, retriever.vocabulary)
     hits = retriever.search(query.text)
-    return answerer.answer(text, query, hits, settings)
+    from assistant.answer import cite
+    from assistant.cascade import CascadeAnswerer
+
+    top = hits[0].score if hits else 1.0
+    yield Step(
+        "retrieved", cite([h.passage for h in hits], [h.score / top for h in hits], settings)
+    )
+    if isinstance(answerer, CascadeAnswerer):
+        answer = yield from answerer.steps(text, query, hits, settings)
+    else:
+        answer = answerer.answer(text, query, hits, settings)
+    yield replace(answer, answered_by="rules") if settings.answerer == "rules" else answer
 
 
-def engine_for(settings: Settings) -> tuple[HybridSearch, Answerer | LearnedAnswerer]:
+def engine_for(settings: Settings) -> tuple[HybridSearch, AnyAnswerer]:
     """The cached retriever and answerer for ``settings``, building the index if needed.
 
     When another build has made a new store current since (a document added from the
@@ -113,16 +141,29 @@ def forget(settings: Settings) -> None:
         _engines.pop(_without_llm(settings), None)
 
 
-def _answerer(index: IndexData, settings: Settings) -> Answerer | LearnedAnswerer:
-    if settings.answerer == "learned":
-        from assistant.abstain import abstainer
-        from assistant.learned import LearnedAnswerer
-        from assistant.reader import reader
+def _answerer(index: IndexData, settings: Settings) -> AnyAnswerer:
+    if settings.answerer == "rules":
+        from assistant.answer import Answerer
 
-        return LearnedAnswerer(index.passages, reader(), abstainer())
-    from assistant.answer import Answerer
+        return Answerer(index.passages)
+    from assistant.abstain import abstainer
+    from assistant.learned import LearnedAnswerer
+    from assistant.reader import reader
 
-    return Answerer(index.passages)
+    fast = LearnedAnswerer(index.passages, reader(), abstainer())
+    if settings.answerer in ("fast", "learned"):
+        return fast
+    from assistant.cascade import CascadeAnswerer
+    from assistant.decide import decider
+    from assistant.errors import ModelError
+
+    try:
+        return CascadeAnswerer(fast, decider(), settings)
+    except ModelError:
+        if settings.answerer == "llm":
+            raise
+        log.warning("the cascade's decider can't be read; answering with the fast reader alone")
+        return fast
 
 
 def build_index(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import ModelError
 from assistant.llm import load_backend, server_url
+from assistant.prompts import writer_messages
 from assistant.types import Answer, Dropped
 from assistant.verify import Verification, markers, strip_markers, verify
 
@@ -22,15 +23,6 @@ if TYPE_CHECKING:
     from llama_index.core.llms import ChatMessage
 
     from assistant.config import Settings
-
-SYSTEM_PROMPT = (
-    "You answer questions about a document using only the numbered passages given. "
-    "Reply in one or two short sentences. End every sentence with the number of the "
-    "passage it comes from in brackets, like [1]. Copy figures, dates and names exactly "
-    "as the passages write them. If the passages do not answer the question, reply: "
-    "The document doesn't say."
-)
-
 
 # Small models echo the prompt's scaffolding, sometimes with a marker that makes it "verify".
 _PROMPT_ECHO = re.compile(
@@ -43,16 +35,8 @@ def prompt(question: str, extractive: Answer) -> list[ChatMessage]:
     """The chat messages for ``question``; passage [n] is ``extractive.citations[n-1]``."""
     from llama_index.core.llms import ChatMessage
 
-    passages = "\n".join(f"[{c.n}] {c.text}" for c in extractive.citations)
-    user = (
-        f"Passages:\n{passages}\n\nQuestion: {question}\n"
-        f"A short answer found in passage [1]: {extractive.answer}\n"
-        "Answer in one or two sentences, each ending with its passage number, like [1]."
-    )
-    return [
-        ChatMessage(role="system", content=SYSTEM_PROMPT),
-        ChatMessage(role="user", content=user),
-    ]
+    messages = writer_messages(question, [c.text for c in extractive.citations], extractive.answer)
+    return [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
 
 
 def stream_generated(

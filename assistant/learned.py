@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from assistant.abstain import Abstainer, Evidence, agreement, features
 from assistant.answer import Answerer, abstention, cite
 from assistant.config import Settings
+from assistant.context import paragraphs_of, ranked_paragraphs
 from assistant.question import Query
 from assistant.respectively import align
-from assistant.types import Answer, Hit, Passage
+from assistant.types import Answer, Hit, Passage, Span
 
 if TYPE_CHECKING:
     from assistant.reader import Reader
@@ -27,17 +28,6 @@ if TYPE_CHECKING:
 CANDIDATES = 10  # reader spans scored by the abstainer
 # The rules' reply that no reader span agrees with is scored this far below the best span.
 NO_SPAN_PENALTY = 10.0
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """A paragraph of a corpus file: ``text[i]`` is document character ``start + i``."""
-
-    source: str
-    number: int
-    start: int
-    text: str
-    passages: tuple[Passage, ...]
 
 
 @dataclass(frozen=True)
@@ -50,28 +40,10 @@ class Candidate:
     end: int
     sentence: Passage
     probability: float
-    evidence: Evidence
+    evidence: Evidence | None = (
+        None  # what the abstainer scored (None for a language model's quote)
+    )
     reply: Answer | None = None  # the rules' whole reply, when this candidate is it
-
-
-def paragraphs_of(passages: list[Passage]) -> dict[tuple[str, int], Paragraph]:
-    """Group passages into paragraphs, rebuilding each paragraph's text at exact offsets.
-
-    The gaps between sentences are whitespace in the file; they become spaces here.
-    Example: passages "A b." (0-4) and "C d." (5-9) of paragraph 0 -> text "A b. C d.", start 0
-    """
-    grouped: dict[tuple[str, int], list[Passage]] = {}
-    for p in passages:
-        grouped.setdefault((p.source, p.paragraph), []).append(p)
-    out = {}
-    for key, members in grouped.items():
-        members.sort(key=lambda p: p.start)
-        start = members[0].start
-        chars = [" "] * (members[-1].end - start)
-        for p in members:
-            chars[p.start - start : p.end - start] = p.text
-        out[key] = Paragraph(key[0], key[1], start, "".join(chars), tuple(members))
-    return out
 
 
 class LearnedAnswerer:
@@ -96,13 +68,7 @@ class LearnedAnswerer:
         """Reader spans and ``ruled`` (the rules' reply to the question), most probable first."""
         if not hits:
             return []
-        order: list[tuple[str, int]] = []
-        fused: dict[tuple[str, int], float] = {}
-        for h in hits:
-            key = (h.passage.source, h.passage.paragraph)
-            if key not in fused:
-                order.append(key)
-                fused[key] = h.score / (hits[0].score or 1.0)
+        order, fused = ranked_paragraphs(hits)
         chosen = [self.paragraphs[k] for k in order[: settings.reader_passages]]
         spans = self.reader.read(query.text, [p.text for p in chosen])[:CANDIDATES]
         if not spans:
@@ -114,9 +80,7 @@ class LearnedAnswerer:
         for rank, s in enumerate(spans):
             para = chosen[s.context]
             start, end = para.start + s.start, para.start + s.end
-            sentence = next(
-                (p for p in para.passages if p.start <= start < p.end), para.passages[0]
-            )
+            sentence = para.sentence_at(start)
             hit = by_id.get(sentence.id)
             evidence = Evidence(
                 question=query.text,
@@ -129,7 +93,7 @@ class LearnedAnswerer:
                 null=s.null,
                 rank=rank,
                 paragraph_rank=s.context,
-                fused=fused[(para.source, para.number)],
+                fused=fused[(para.source, para.paragraph)],
                 dense=hit.dense if hit else 0.0,
                 dense_context=hit.dense_context if hit else 0.0,
                 lexical=hit.lexical / top_lexical if hit else 0.0,
@@ -170,6 +134,7 @@ class LearnedAnswerer:
         key = (sentence.source, sentence.paragraph)
         para = self.paragraphs[key]
         best = spans[0].evidence
+        assert best is not None  # reader spans always carry theirs
         agreeing = next(
             (c for c in spans if agreement(c.text, ruled.answer) >= 0.5), None
         )  # spans are still in the reader's order here
@@ -180,10 +145,12 @@ class LearnedAnswerer:
             sentence=sentence.text,
             window=sentence.context,
             paragraph=para.text,
-            score=agreeing.evidence.score if agreeing else best.score - NO_SPAN_PENALTY,
+            score=agreeing.evidence.score
+            if agreeing and agreeing.evidence
+            else best.score - NO_SPAN_PENALTY,
             best_score=best.score,
             null=best.null,
-            rank=agreeing.evidence.rank if agreeing else CANDIDATES,
+            rank=agreeing.evidence.rank if agreeing and agreeing.evidence else CANDIDATES,
             paragraph_rank=order.index(key) if key in order else len(order),
             fused=fused.get(key, 0.0),
             dense=hit.dense if hit else 0.0,
@@ -204,34 +171,54 @@ class LearnedAnswerer:
             reply=ruled,
         )
 
-    def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
-        """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
+    def propose(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Proposal:
+        """The rules' reply and every candidate, most probable first."""
         ruled = self.rules.answer(question, query, hits, settings)
         source = self.cited(ruled)
         if not ruled.abstained and source is not None and source.kind == "heading":
             # The rules cite a heading only for a question about the title or a heading:
             # the reader, trained on paragraphs, never reads them, nor has the abstainer.
+            return Proposal(ruled, [], heading=True)
+        return Proposal(ruled, self.candidates(query, hits, settings, ruled))
+
+    def answer(self, question: str, query: Query, hits: list[Hit], settings: Settings) -> Answer:
+        """The best candidate as an ``Answer``, or an abstention showing the closest passages."""
+        proposal = self.propose(question, query, hits, settings)
+        if proposal.heading:
+            return proposal.ruled
+        if proposal.confidence < self.abstainer.threshold:
+            return self.abstain(question, query, hits, settings, proposal.ruled)
+        return self.reply(proposal.ranked[0], question, query, hits, settings)
+
+    def abstain(
+        self,
+        question: str,
+        query: Query,
+        hits: list[Hit],
+        settings: Settings,
+        ruled: Answer,
+        reason: str = "",
+    ) -> Answer:
+        """An abstention showing the closest passages, with the rules' reason when they had one."""
+        if ruled.abstained and not reason:  # the rules' reason is the more telling one
             return ruled
-        ranked = self.candidates(query, hits, settings, ruled)
-        if not ranked or ranked[0].probability < self.abstainer.threshold:
-            if ruled.abstained:  # the rules' reason is the more telling one
-                return ruled
+        if not reason:
             reason = (
                 "nothing in the document matches the question"
                 if not hits
                 else "no passage answers it clearly enough"
             )
-            return abstention(
-                question,
-                query,
-                [h.passage for h in hits],
-                [h.score for h in hits],
-                settings,
-                reason,
-            )
-        if ranked[0].reply is not None:
-            return ranked[0].reply
-        best = _aligned(ranked[0], query.years)
+        return abstention(
+            question, query, [h.passage for h in hits], [h.score for h in hits], settings, reason
+        )
+
+    def reply(
+        self, candidate: Candidate, question: str, query: Query, hits: list[Hit], settings: Settings
+    ) -> Answer:
+        """``candidate`` as the answer, cited by the sentence holding it, then the other hits."""
+        if candidate.reply is not None:
+            return candidate.reply
+        best = _aligned(candidate, query.years)
         others = [h for h in hits if h.passage.id != best.sentence.id]
         top = hits[0].score if hits else 1.0
         cited = cite(
@@ -247,7 +234,22 @@ class LearnedAnswerer:
             citations=cited,
             answer_type=query.answer_type,
             query=query.text,
+            span=Span(best.source, best.start, best.end),
         )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the fast answerer found: the rules' reply and the scored candidates."""
+
+    ruled: Answer
+    ranked: list[Candidate]
+    heading: bool = False  # the rules answered a question about a heading: their reply stands
+
+    @property
+    def confidence(self) -> float:
+        """The best candidate's probability (0 with no candidate)."""
+        return self.ranked[0].probability if self.ranked else 0.0
 
 
 def _aligned(c: Candidate, years: list[str]) -> Candidate:

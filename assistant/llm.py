@@ -5,6 +5,7 @@ its failures into ``ModelError``/``ConfigError`` that say what to do. Non-goals:
 prompts and checking replies (``generate``, ``verify``).
 
 Backends (each an optional extra, ``pip install '.[llm]'``):
+    bundled                     the reader model of models/llm/, in this process
     llamacpp:/path/model.gguf   llama-cpp-python, in this process
     ollama:MODEL                an Ollama server (OLLAMA_HOST or ASSISTANT_LLM_URL)
     openai:MODEL                any OpenAI-compatible server (OPENAI_BASE_URL or
@@ -53,11 +54,18 @@ _load_lock = threading.Lock()
 
 
 def parse_backend(spec: str) -> tuple[str, str]:
-    """Split an ``ASSISTANT_LLM`` value. Example: "ollama:qwen2.5:3b" -> ("ollama", "qwen2.5:3b")"""
+    """Split an ``ASSISTANT_LLM`` value. Example: "ollama:qwen2.5:3b" -> ("ollama", "qwen2.5:3b")
+
+    "bundled" is the project's own reader model (models/llm/), run in this process.
+    """
+    if spec.strip() == "bundled":
+        from assistant.bundle import model_file
+
+        return "llamacpp", str(model_file())
     name, sep, target = spec.strip().partition(":")
     if name not in BACKENDS or not sep or not target.strip():
         raise ConfigError(
-            f"ASSISTANT_LLM={spec!r} is not a backend; use llamacpp:/path/model.gguf, "
+            f"ASSISTANT_LLM={spec!r} is not a backend; use bundled, llamacpp:/path/model.gguf, "
             "ollama:MODEL or openai:MODEL (or unset it for extractive answers)"
         )
     return name, target.strip()
@@ -129,28 +137,15 @@ def _llamacpp(module: Any, target: str, settings: Settings) -> LLM:
 
 
 def _chat_template(model: Any) -> Callable[[Sequence[ChatMessage]], str] | None:
-    """The model's own chat template from its GGUF metadata (None when it has none)."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    """The model's own chat template for llama-index messages (None when it has none)."""
+    from assistant.llm_reader import chat_template
 
-    template = model.metadata.get("tokenizer.chat_template")
-    if not template:
+    fmt = chat_template(model)
+    if fmt is None:
         return None
-
-    def token(key: str) -> str:
-        tid = model.metadata.get(key)
-        return model.detokenize([int(tid)]).decode("utf-8", "ignore") if tid else ""
-
-    formatter = Jinja2ChatFormatter(
-        template=template,
-        eos_token=token("tokenizer.ggml.eos_token_id"),
-        bos_token=token("tokenizer.ggml.bos_token_id"),
+    return lambda messages: fmt(
+        [{"role": m.role.value, "content": m.content or ""} for m in messages]
     )
-
-    def to_prompt(messages: Sequence[ChatMessage]) -> str:
-        chat: list[Any] = [{"role": m.role.value, "content": m.content or ""} for m in messages]
-        return str(formatter(messages=chat).prompt)
-
-    return to_prompt
 
 
 def _user(text: str) -> ChatMessage:

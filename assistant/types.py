@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 PassageKind = Literal["sentence", "heading", "caption"]
 AnswerMode = Literal["extractive", "generated"]
+AnswerPath = Literal["fast", "llm", "rules"]
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,32 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A stage of answering, yielded by ``ask_stream(..., steps=True)`` before the answer.
+
+    "retrieved": the passages found, best first (shown while the model reads);
+    "reading": the language model has started reading them.
+    """
+
+    name: Literal["retrieved", "reading"]
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Dropped:
     """A generated sentence that failed verification, and why."""
 
     sentence: str
     reason: str  # "cites no passage" | "2 billion, Tesla not in [1]" | ...
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where the answer is: ``document_text(source)[start:end] == answer``."""
+
+    source: str
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,11 @@ class Answer:
     ``generated`` holds its raw reply and ``dropped`` the sentences that failed the
     check against the cited passages; when nothing survives, the reply falls back to
     the extractive one (``mode="extractive"``, ``verified=False``).
+
+    ``answered_by`` says which answerer decided: "fast" (the reader and the rules, no language
+    model), "llm" (the language model read the passages) or "rules"; ``timings`` how
+    long each step took, in seconds; ``span`` where a quoted answer is in the document
+    (None for abstentions and the rules' composed replies); ``reason`` why it abstained.
     """
 
     question: str
@@ -124,6 +151,25 @@ class Answer:
     verified: bool = False  # a generated reply passed the check and is shown
     generated: str = ""  # the LLM's raw reply, "" when no LLM ran
     dropped: list[Dropped] = field(default_factory=list)
+    answered_by: AnswerPath = "fast"
+    timings: dict[str, float] = field(default_factory=dict)
+    span: Span | None = None
+    reason: str = ""
+    note: str = ""  # e.g. why the language model could not read ("" when all went well)
+
+    def how(self) -> str:
+        """Which answerer decided, and how long it took.
+
+        Example: answered_by "llm", timings {"fast": 0.05, "read": 4.1, "stated": 0.6} ->
+        "read by the language model in 4.8 s"
+        """
+        who = {"llm": "read by the language model", "rules": "answered by the rules"}.get(
+            self.answered_by, "answered by the fast reader"
+        )
+        if self.answered_by == "fast" and "read" in self.timings:
+            who = "read by the language model, the fast reader's answer kept"
+        took = f" in {sum(self.timings.values()):.1f} s" if self.timings else ""
+        return f"{who}{took}" + (f"; {self.note}" if self.note else "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (used by the CLI, the web API and the evals)."""
