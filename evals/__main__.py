@@ -28,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
     p.add_argument(
         "--answerer",
-        choices=("rules", "learned"),
-        help="the answerer to score (default: ASSISTANT_ANSWERER, else learned)",
+        choices=("auto", "llm", "fast", "learned", "rules"),
+        help="the answerer to score (default: ASSISTANT_ANSWERER, else auto)",
     )
     p.add_argument(
         "--llm",
@@ -45,9 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     squad.add_argument("--per-article", type=int, metavar="N", help="a seeded sample of N each")
     squad.add_argument("--seed", type=int, default=0, help="seed of --per-article")
     squad.add_argument(
-        "--given-paragraph", action="store_true", help="the reader alone on each paragraph"
+        "--given-paragraph",
+        action="store_true",
+        help="the reader alone on each paragraph (the language model's with --answerer llm)",
     )
     squad.add_argument("--one-corpus", action="store_true", help="all articles in one corpus")
+    squad.add_argument(
+        "--foreign",
+        action="store_true",
+        help="ask each article's questions of the next article (all should be abstained)",
+    )
     return p
 
 

@@ -61,6 +61,7 @@ class CaseResult:
     citations_valid: int = 0
     first_citation: str = ""
     latency_ms: float | None = None
+    path: str = "fast"  # which answerer decided: fast, llm or rules
     error: str | None = None
     mode: str = "extractive"  # who wrote the reply: "extractive" | "generated"
     llm_ran: bool = False  # an LLM wrote a reply (shown or not)
@@ -163,6 +164,7 @@ def score_case(
         citations_valid=sum(scoring.offsets_valid(c, corpus_texts) for c in citations),
         first_citation=citations[0].text if citations else "",
         latency_ms=latency_ms,
+        path=str(getattr(answer, "answered_by", "fast")),
     )
     if case.answerable:
         result.em = scoring.exact_match(pred, case.answers) and not abstained
@@ -242,6 +244,11 @@ def summarize(results: Sequence[CaseResult], cold_ms: float | None) -> dict[str,
         "scale_errors": sum(r.scale_error for r in results),
         "unit_errors": sum(r.unit_error for r in results),
         "errors": sum(r.error is not None for r in results),
+        "read_by_llm": _mean([r.path == "llm" for r in results]),
+        **{
+            f"{path}_accuracy": _mean([r.correct for r in results if r.path == path])
+            for path in ("fast", "llm")
+        },
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
         "cold_first_call_ms": cold_ms,

@@ -2,7 +2,8 @@
 
 Each article becomes its own corpus (paragraphs joined by blank lines) with its own
 index, built by the normal ``build_index``; every question goes through ``ask()`` as
-written, without its paragraph. ``--one-corpus`` puts all articles in one corpus (the
+written, without its paragraph. ``--foreign`` asks each article's questions of the next article's corpus (every one
+should be abstained). ``--one-corpus`` puts all articles in one corpus (the
 right document must also be found); ``--given-paragraph`` runs the reader alone on the
 question's paragraph (the standard SQuAD setting). Scoring: :mod:`evals.squad_scoring`.
 Reports: ``squad.json`` and ``squad.md``; thresholds (``evals/squad.toml``) gate CI.
@@ -42,6 +43,7 @@ class Row:
     evidence_at_1: bool | None  # None: unanswerable or given paragraph
     document_at_1: bool | None  # the first citation is in the question's article
     latency_ms: float
+    path: str = "fast"  # which answerer decided: fast, llm or rules
 
 
 def file_name(title: str) -> str:
@@ -78,6 +80,7 @@ def run_squad(
     seed: int = 0,
     given_paragraph: bool = False,
     one_corpus: bool = False,
+    foreign: bool = False,
     answerer: str | None = None,
     work_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -105,16 +108,25 @@ def run_squad(
             build_index(settings)
             for a in group:
                 settings_for[a["title"]] = settings
+        if foreign:  # each article's questions go to the next article's corpus
+            titles_in = [a["title"] for a in articles]
+            settings_for = {
+                t: settings_for[titles_in[(i + 1) % len(titles_in)]]
+                for i, t in enumerate(titles_in)
+            }
     todo = [(a, i, qa) for a in articles for i, qa in sample(a, per_article, seed)]
     rows = []
     for n, (article, para, qa) in enumerate(todo, 1):
-        golds = [g["text"] for g in qa["answers"]]
+        golds = [] if foreign else [g["text"] for g in qa["answers"]]
         began = time.perf_counter()
+        path = "llm" if given_paragraph and answerer == "llm" else "fast"
         if given_paragraph:
-            answer, abstained, cites = _read_paragraph(qa["question"], article["paragraphs"][para])
+            answer, abstained, cites = _read_paragraph(
+                qa["question"], article["paragraphs"][para], path
+            )
         else:
             a = ask(qa["question"], settings=settings_for[article["title"]])
-            answer, abstained, cites = a.answer, a.abstained, a.citations
+            answer, abstained, cites, path = a.answer, a.abstained, a.citations, a.answered_by
         latency = 1000 * (time.perf_counter() - began)
         em, f1 = squad_em_f1("" if abstained else answer, golds)
         evidence = document = None
@@ -144,6 +156,7 @@ def run_squad(
                 evidence,
                 document,
                 latency,
+                path,
             )
         )
         if progress:
@@ -153,11 +166,21 @@ def run_squad(
     return rows
 
 
-def _read_paragraph(question: str, paragraph: dict[str, Any]) -> tuple[str, bool, list]:
+def _read_paragraph(question: str, paragraph: dict[str, Any], path: str) -> tuple[str, bool, list]:
+    """The best span of the MiniLM reader, or the language model's located quote."""
+    context = paragraph["context"]
+    if path == "llm":
+        from assistant import Settings
+        from assistant.llm_reader import reader_for
+
+        reading = reader_for(Settings.from_env()).read(question, [context])
+        found = reading.located
+        best = context[found.start : found.end] if found else ""
+        return best, not best, []
     from assistant.reader import reader
 
-    spans = reader().read(question, [paragraph["context"]])
-    best = paragraph["context"][spans[0].start : spans[0].end] if spans else ""
+    spans = reader().read(question, [context])
+    best = context[spans[0].start : spans[0].end] if spans else ""
     return best, not best, []
 
 
@@ -199,6 +222,8 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         ),
         "latency_p50_ms": _percentile([r.latency_ms for r in rows], 0.5),
         "latency_p95_ms": _percentile([r.latency_ms for r in rows], 0.95),
+        "read_by_llm": pct([float(r.path == "llm") for r in rows]),
+        **{f"{path}_f1": pct([r.f1 for r in rows if r.path == path]) for path in ("fast", "llm")},
     }
 
 
@@ -229,6 +254,7 @@ def format_markdown(summary: dict[str, Any], per_article: dict[str, dict[str, An
         "evidence_at_1",
         "document_at_1",
         "latency_p50_ms",
+        "read_by_llm",
     ]
     lines = ["| article | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for title, s in [*per_article.items(), ("**all**", summary)]:
@@ -259,6 +285,7 @@ def main(args: Any) -> int:
         seed=args.seed,
         given_paragraph=args.given_paragraph,
         one_corpus=args.one_corpus,
+        foreign=args.foreign,
         answerer=args.answerer,
         progress=progress,
     )
