@@ -112,7 +112,7 @@ DOC = (
 @pytest.fixture
 def corpus(tmp_path) -> Settings:
     (tmp_path / "doc.txt").write_text(DOC, encoding="utf-8")
-    return Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index")
+    return Settings(answerer="fast", corpus_dir=tmp_path, index_dir=tmp_path / "index")
 
 
 def _cited(text: str, n: int = 1, score: float = 1.0) -> Citation:
@@ -162,13 +162,13 @@ def test_user_markdown__renders_markup_literally() -> None:
 
 
 def test_respond__ignores_blank_input() -> None:
-    respond = app.make_respond(Settings())
+    respond = app.make_respond(Settings(answerer="fast"))
     (update,) = list(respond("   ", [], []))
     assert update == (gr.skip(),) * 4
 
 
 def test_respond__overlong_question_gets_message_and_keeps_text() -> None:
-    respond = app.make_respond(Settings())
+    respond = app.make_respond(Settings(answerer="fast"))
     question = "Why? " * 300
     *_, (box, chat, turns, _sources) = respond(question, [], [])
     assert box == question  # left in the box to shorten

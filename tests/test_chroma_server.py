@@ -59,7 +59,9 @@ def remote(chroma_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setting
     root = tmp_path_factory.mktemp("remote")
     (root / "corpus").mkdir()
     shutil.copy(ARTICLE, root / "corpus" / ARTICLE.name)
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index", chroma_url=chroma_url)
+    return Settings(
+        answerer="fast", corpus_dir=root / "corpus", index_dir=root / "index", chroma_url=chroma_url
+    )
 
 
 def test_chroma_server__index_and_answer_with_valid_citations(remote: Settings) -> None:

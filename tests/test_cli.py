@@ -26,7 +26,13 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=ROOT,
-        env={**clean, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env},
+        env={
+            **clean,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "ASSISTANT_ANSWERER": "fast",  # the language model's CLI test is in test_cascade.py
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -78,7 +84,7 @@ def test_cli__index_reuses_an_unchanged_index_and_rebuild_forces_a_new_one(
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "acme.txt").write_text(ACME, encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    settings = Settings(answerer="fast", corpus_dir=corpus, index_dir=tmp_path / "index")
     store = open_index(settings).store  # built here, with this process's loaded model
     env = {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
 

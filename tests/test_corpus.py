@@ -69,7 +69,7 @@ def settings(base: Path, tmp_path: Path) -> Settings:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return Settings(answerer="fast", corpus_dir=root / "corpus", index_dir=root / "index")
 
 
 def _state(settings: Settings) -> tuple[list[str], str]:

@@ -28,7 +28,7 @@ HEAVY = ("torch", "sentence_transformers", "chromadb", "gradio", "llama_index", 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     """The default settings: corpus/ and index/ of this project (ASSISTANT_* not read)."""
-    return Settings()
+    return Settings(answerer="fast")
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +276,7 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("acme")
     (root / "corpus").mkdir()
     (root / "corpus" / "acme.txt").write_text(ACME, encoding="utf-8")
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return Settings(answerer="fast", corpus_dir=root / "corpus", index_dir=root / "index")
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ In May 2023, Acme Motors opened a plant in Lyon. The plant can build 80,000 cars
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return Settings(answerer="fast", corpus_dir=root / "corpus", index_dir=root / "index")
 
 
 def _current(settings: Settings) -> dict[str, str]:

@@ -91,8 +91,8 @@ def test_rules_answerer__answers_alone_when_chosen(acme: Settings) -> None:
     assert ACME[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].text
 
 
-def test_settings__the_learned_answerer_is_the_default() -> None:
-    assert Settings().answerer == "learned"
+def test_settings__the_cascade_is_the_default() -> None:
+    assert Settings().answerer == "auto"
     assert Settings.from_env({"ASSISTANT_ANSWERER": "rules"}).answerer == "rules"
 
 

@@ -8,12 +8,8 @@ process through llama-cpp-python and behind llama-cpp-python's OpenAI-compatible
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +20,8 @@ from assistant import Answer, ConfigError, ModelError, Settings, ask, ask_stream
 from assistant.generate import checked
 from assistant.llm import load_backend, parse_backend
 from assistant.verify import sentences, verify
-from tests.conftest import free_port, stop_process
+from tests.conftest import free_port
+from tests.conftest import llama_server as start_llama_server
 
 pytest.importorskip("llama_cpp", reason="the LLM extra is not installed: pip install '.[llm]'")
 SERVER_START_TIMEOUT = 120.0
@@ -136,29 +133,9 @@ def test_web_chat__streams_the_draft_then_says_whether_it_passed(llm_settings: S
 def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port."""
     pytest.importorskip("sse_starlette", reason="needs llama-cpp-python[server]")
-    port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)]
-    cmd += ["--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 1)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if json.load(r)["data"]:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        stop_process(proc)
+    extra = ["--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 1)]
+    yield from start_llama_server(gguf, "smollm2", log, extra, SERVER_START_TIMEOUT)
 
 
 def test_openai__works_against_llama_cpp_server(llama_server: str) -> None:

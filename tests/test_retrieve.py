@@ -40,7 +40,7 @@ def _copy_project_index(index_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def article(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndexData, str]:
     root = tmp_path_factory.mktemp("article")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    settings = Settings(answerer="fast", corpus_dir=root / "corpus", index_dir=root / "index")
     settings.corpus_dir.mkdir()
     shutil.copy(ARTICLE, settings.corpus_dir / ARTICLE.name)
     _copy_project_index(settings.index_dir)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from conftest import AppServer
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = Settings()  # the project's corpus/ and index/
+SETTINGS = Settings(answerer="fast")  # the project's corpus/ and index/
 CALL_BOUND_S = 5.0  # a hang guard per warm call, not a benchmark
 CLI_TIMEOUT_S = 120.0
 # A message says what to do next: an instruction or a rule the input must follow.
