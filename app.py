@@ -392,8 +392,15 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         upload, replace_same, add_button, choice, remove_button = controls
         add, remove = make_add(settings), make_remove(settings)
 
-        def added(files: list[Any] | None, replace_it: bool) -> tuple[Any, ...]:
-            note, listing, listed = add(files, replace_it)
+        def added(
+            files: list[Any] | None,
+            replace_it: bool,
+            progress: Any = gr.Progress(),  # noqa: B008 (gradio injects it by this default)
+        ) -> tuple[Any, ...]:
+            def on_page(name: str, done: int, total: int) -> None:
+                progress((done, total), desc=f"Reading {name} by OCR", unit="pages")
+
+            note, listing, listed = add(files, replace_it, on_page)
             return note, listing, gr.Dropdown(choices=listed, value=None), None, header(settings)
 
         def removed(name: str | None) -> tuple[Any, ...]:

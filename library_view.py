@@ -17,22 +17,27 @@ from assistant import AssistantError, DocumentInfo, Library, Settings
 from assistant.corpus import MAX_FILES
 from assistant.engine import engine_for
 from assistant.formats import KINDS, MAX_FILE_BYTES
+from assistant.ocr import Progress, ocr_note
+from assistant.scans import LIMITS as SCAN_LIMITS
 from sources_view import esc
 
 log = logging.getLogger("app")
 
 UPLOAD_TYPES = sorted(KINDS)
 LIMITS = (
-    f"PDF (with a text layer), Word (.docx), HTML, Markdown or text; at most "
-    f"{MAX_FILE_BYTES // 1_000_000} MB per file and {MAX_FILES} files at a time."
+    f"PDF, Word (.docx), HTML, Markdown, text, or scans as PNG, JPEG or TIFF; at most "
+    f"{MAX_FILE_BYTES // 1_000_000} MB per file and {MAX_FILES} files at a time. "
+    f"{SCAN_LIMITS}, about 3 seconds a page."
 )
 
 
 def describe(d: DocumentInfo) -> str:
-    """Example: a 3-page PDF -> "PDF, 3 pages, 12,408 characters, 96 passages"."""
-    kind = {"text": "text", "pdf": "PDF", "docx": "Word", "html": "HTML"}.get(d.kind, d.kind)
-    pages = f", {d.pages} pages" if d.pages else ""
-    return f"{kind}{pages}, {d.chars:,} characters, {d.passages} passages"
+    """Example: a 3-page PDF -> "PDF, 3 pages, 12,408 characters, 96 passages"; a scanned
+    one adds "; OCR on pages 1-3 (page 2: 71% confidence)"."""
+    kind = {"text": "text", "pdf": "PDF", "docx": "Word", "html": "HTML", "image": "image"}
+    pages = f", {d.pages} pages" if d.pages > 1 or d.kind == "pdf" else ""
+    note = f"; {ocr_note(d.ocr_pages, d.ocr_confidence)}" if d.ocr_pages else ""
+    return f"{kind.get(d.kind, d.kind)}{pages}, {d.chars:,} characters, {d.passages} passages{note}"
 
 
 def render_library(library: Library) -> str:
@@ -59,12 +64,14 @@ def names(library: Library) -> list[str]:
 def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
     """The upload handler: (files, replace) -> (status markdown, document list, removal choices)."""
 
-    def add(files: list[Any] | None, replace: bool) -> tuple[str, str, list[str]]:
+    def add(
+        files: list[Any] | None, replace: bool, on_page: Progress | None = None
+    ) -> tuple[str, str, list[str]]:
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
             return "Choose one or more files first.", *_listing(settings)
         try:
-            added = assistant.add_documents(paths, settings, replace=replace)
+            added = assistant.add_documents(paths, settings, replace=replace, on_page=on_page)
         except AssistantError as exc:
             return f"⚠️ Nothing was added: {esc(str(exc))}", *_listing(settings)
         _open_now(settings)

@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if unchanged")
     add = sub.add_parser(
-        "add", help="copy documents (.pdf .docx .html .md .txt) into the corpus and index them"
+        "add",
+        help="copy documents (.pdf .docx .html .md .txt, scans as .png .jpg .tif) into the "
+        "corpus and index them",
     )
     add.add_argument("files", nargs="+", metavar="FILE")
     add.add_argument(
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.engine import build_index
 
             logging.getLogger("assistant").setLevel(logging.INFO)
-            data = build_index(settings, rebuild=args.rebuild, progress=sys.stderr.isatty())
+            data = build_index(
+                settings, rebuild=args.rebuild, progress=sys.stderr.isatty(), on_page=_ocr_progress
+            )
             print(
                 f"index ready: {_count(len(data.documents), 'document')}, "
                 f"{_count(len(data.passages), 'passage')} in {settings.index_dir / data.store}"
@@ -111,7 +115,8 @@ def _corpus_command(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "add":
         logging.getLogger("assistant").setLevel(logging.INFO)
-        for d in add_documents(args.files, settings, replace=args.replace):
+        added = add_documents(args.files, settings, replace=args.replace, on_page=_ocr_progress)
+        for d in added:
             print(f"added {d.source}: {_describe(d)}")
     elif args.command == "remove":
         remove_document(args.name, settings)
@@ -131,8 +136,17 @@ def _count(n: int, noun: str) -> str:
 
 
 def _describe(d: DocumentInfo) -> str:
+    from assistant.ocr import ocr_note
+
     pages = f", {d.pages} pages" if d.pages else ""
-    return f"{d.kind}{pages}, {d.chars:,} characters, {d.passages} passages"
+    note = f"; {ocr_note(d.ocr_pages, d.ocr_confidence)}" if d.ocr_pages else ""
+    return f"{d.kind}{pages}, {d.chars:,} characters, {d.passages} passages{note}"
+
+
+def _ocr_progress(name: str, done: int, total: int) -> None:
+    """One line per page on stderr: "OCR scan.pdf: page 3/10"."""
+    if done < total:
+        print(f"OCR {name}: page {done + 1}/{total}", file=sys.stderr, flush=True)
 
 
 def _check_note(answer: Answer) -> str:

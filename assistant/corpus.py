@@ -15,7 +15,6 @@ and the corpus as it was. Non-goals: versioning, per-user corpora.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -27,7 +26,8 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.errors import CorpusError
 from assistant.formats import KINDS, MAX_FILE_BYTES, extract, kind_of
-from assistant.ingest import CorpusFile, Document, scan_corpus
+from assistant.ingest import CorpusFile, Document, document_of, scan_corpus
+from assistant.ocr import OcrOptions, Progress, ocr_options
 from assistant.types import DocumentInfo, Library
 
 MAX_FILES = 20  # files per add
@@ -84,8 +84,12 @@ def add_documents(
     *,
     replace: bool = False,
     progress: bool = False,
+    on_page: Progress | None = None,
 ) -> list[DocumentInfo]:
     """Copy ``files`` into the corpus and index them; returns what each became.
+
+    Scans and photos are read by OCR while they are checked; ``on_page(name, done, total)``
+    hears of each page (``progress`` shows the embedding's progress bar).
 
     Raises ``CorpusError`` naming the file, before anything changes, for a file that
     is too large, of a type the assistant does not read (checked by content), without
@@ -97,7 +101,8 @@ def add_documents(
         raise CorpusError("no file given; name one or more documents to add")
     if len(files) > MAX_FILES:
         raise CorpusError(f"{len(files)} files at once; add at most {MAX_FILES} per step")
-    checked = [_check(Path(f).expanduser()) for f in files]
+    ocr = ocr_options(settings.index_dir, on_page)
+    checked = [_check(Path(f).expanduser(), ocr) for f in files]
     names = [name for name, _, _ in checked]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -171,7 +176,7 @@ def _scan(corpus_dir: Path) -> list[CorpusFile]:
         raise
 
 
-def _check(path: Path) -> tuple[str, bytes, Document]:
+def _check(path: Path, ocr: OcrOptions) -> tuple[str, bytes, Document]:
     """(corpus name, bytes, text) of a file that can be indexed; ``CorpusError`` naming it if not."""
     name = safe_name(path.name)
     if kind_of(name) is None:
@@ -188,9 +193,7 @@ def _check(path: Path) -> tuple[str, bytes, Document]:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path} can't be read ({exc.strerror}); check it") from None
-    got = extract(data, name)  # the type by content, and some text in it
-    digest = hashlib.sha256(data).hexdigest()
-    return name, data, Document(name, got.text, digest, got.kind, got.pages)
+    return name, data, document_of(name, data, extract(data, name, ocr))  # type by content, text
 
 
 def _remove_empty(folder: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -167,9 +167,16 @@ def _answerer(index: IndexData, settings: Settings) -> AnyAnswerer:
 
 
 def build_index(
-    settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False
+    settings: Settings | None = None,
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+    on_page: Callable[[str, int, int], None] | None = None,
 ) -> IndexData:
     """Build (or reuse) the index for the corpus; ``rebuild`` forces a fresh build.
+
+    ``on_page(name, done, total)`` hears of each page OCR reads (scans and photos; a page
+    OCR read once is cached by the file's sha256 and not read again).
 
     Unlike ``ask``, a missing or empty corpus folder raises ``CorpusError`` here even when
     an older index exists. A file that can't be read is skipped and listed in
@@ -178,7 +185,7 @@ def build_index(
     from assistant.index import open_index
 
     settings = settings or Settings.from_env()
-    data = open_index(settings, rebuild=rebuild, strict=True, progress=progress)
+    data = open_index(settings, rebuild=rebuild, strict=True, progress=progress, on_page=on_page)
     forget(settings)
     return data
 

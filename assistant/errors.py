@@ -5,7 +5,7 @@ AssistantError
 ├── CorpusError        corpus folder missing/empty, a document unreadable, of a type not
 │                      read, without text, or refused on upload (size, name, content)
 ├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
-└── ModelError         the embedding model package is missing or broken
+└── ModelError         a model (embedder, reader, OCR) is missing or broken
 """
 
 from __future__ import annotations
@@ -33,3 +33,10 @@ class IndexStoreError(AssistantError):
 
 class ModelError(AssistantError):
     """The embedding model can't be loaded."""
+
+
+def short_reason(exc: BaseException) -> str:
+    """A short reason for a message. Example: PdfReadError("EOF marker not found") -> same."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -13,16 +13,24 @@ pypdf, python-docx and BeautifulSoup load on first use, inside the function need
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from assistant.errors import CorpusError
+from assistant.errors import CorpusError, ModelError, short_reason
+from assistant.layout import reflow, squash
+from assistant.ocr import OcrOptions, pages_named
+
+if TYPE_CHECKING:
+    from assistant.ocr import OcrPage
+
+_T = TypeVar("_T")
 
 KINDS: dict[str, str] = {
     ".txt": "text",
@@ -31,6 +39,11 @@ KINDS: dict[str, str] = {
     ".docx": "docx",
     ".html": "html",
     ".htm": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 MAX_FILE_BYTES = 20_000_000
 
@@ -44,9 +57,17 @@ _LOOKS_LIKE = {
     "binary": "binary data",
     "html": "a web page",
     "text": "plain text",
+    "image": "an image",
 }
-_EXPECTED = {"text": "text", "pdf": "a PDF", "docx": "a Word document", "html": "HTML"}
-_RENAME_TO = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt"}
+_EXPECTED = {
+    "text": "text",
+    "pdf": "a PDF",
+    "docx": "a Word document",
+    "html": "HTML",
+    "image": "a PNG, JPEG or TIFF image",
+}
+_RENAME_TO = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt", "image": ".png"}
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")  # PNG, JPEG, TIFF
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PDF_HEADER_WITHIN = 1024  # bytes of leading whitespace allowed before "%PDF-"
 _HTML_PROLOG = re.compile(r"^(?:\s|<!--.*?-->|<\?xml.*?\?>)*", re.S)
@@ -58,8 +79,10 @@ class Extracted:
     """A document's text as the index stores it; citations are ``text[start:end]``."""
 
     text: str
-    kind: str  # "text" | "pdf" | "docx" | "html"
-    pages: tuple[int, ...] = ()  # PDF only: offset in ``text`` where page 1, 2, ... starts
+    kind: str  # "text" | "pdf" | "docx" | "html" | "image"
+    pages: tuple[int, ...] = ()  # PDF and image: offset in ``text`` where page 1, 2, ... starts
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read
+    ocr_confidence: tuple[float, ...] = ()  # OCR's confidence on each of ``ocr_pages``
 
 
 def kind_of(name: str) -> str | None:
@@ -68,9 +91,9 @@ def kind_of(name: str) -> str | None:
 
 
 def sniff(data: bytes) -> str:
-    """What the content is: "pdf" | "docx" | "zip" | "html" | "text" | "binary".
+    """What the content is: "pdf" | "docx" | "zip" | "image" | "html" | "text" | "binary".
 
-    Example: b"%PDF-1.7 ..." -> "pdf"; b"\\x7fELF..." -> "binary"; b"<!doctype html>" -> "html"
+    Example: b"%PDF-1.7 ..." -> "pdf"; b"\\x7fELF..." -> "binary"; b"\\x89PNG..." -> "image"
     """
     found = _identify(data)
     return "binary" if found in ("executable", "ole") else found
@@ -80,6 +103,8 @@ def _identify(data: bytes) -> str:
     """Like ``sniff``, but tells executables and OLE files (.doc, encrypted .docx) apart."""
     if data[: _PDF_HEADER_WITHIN + 5].lstrip().startswith(b"%PDF-"):
         return "pdf"
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
     if data.startswith(b"PK\x03\x04"):
         return "docx" if _is_docx(data) else "zip"
     if data.startswith(b"\x7fELF") or (data.startswith(b"MZ") and b"\x00" in data[:64]):
@@ -113,9 +138,11 @@ def page_at(pages: tuple[int, ...], offset: int) -> int | None:
     return max(1, bisect_right(pages, offset))
 
 
-def extract(data: bytes, name: str) -> Extracted:
+def extract(data: bytes, name: str, ocr: OcrOptions | None = None) -> Extracted:
     """The text of file ``name`` whose content is ``data``; ``CorpusError`` naming it if unusable.
 
+    Images, and PDF pages without a text layer, are read by OCR (``ocr``: its cache and
+    progress callback; without it, no cache).
     Example: extract(b"# Notes\\n\\nBody.", "corpus/notes.md") -> Extracted("# Notes\\n\\nBody.", "text")
     """
     if len(data) > MAX_FILE_BYTES:
@@ -125,18 +152,22 @@ def extract(data: bytes, name: str) -> Extracted:
         suffix = PurePosixPath(name.replace("\\", "/")).suffix or "no extension"
         raise CorpusError(
             f"{name} is a type the assistant does not read ({suffix}); "
-            "use .pdf, .docx, .html, .md or .txt"
+            "use .pdf, .docx, .html, .md, .txt, .png, .jpg or .tif"
         )
     found = _identify(data)
     if kind == "pdf":
         if found != "pdf":
             raise _mismatch(name, kind, found)
-        return _extract_pdf(data, name)
+        return _extract_pdf(data, name, ocr or OcrOptions())
+    if kind == "image":
+        if found != "image":
+            raise _mismatch(name, kind, found)
+        return _extract_image(data, name, ocr or OcrOptions())
     if kind == "docx":
         if found != "docx":
             raise _mismatch(name, kind, found)
         return _extract_docx(data, name)
-    if found in ("pdf", "docx", "zip", "ole", "executable"):
+    if found in ("pdf", "docx", "zip", "ole", "executable", "image"):
         raise _mismatch(name, kind, found)
     if b"\x00" in data:
         raise CorpusError(f"{name} looks binary (it contains NUL bytes); remove it")
@@ -161,13 +192,6 @@ def _mismatch(name: str, kind: str, found: str) -> CorpusError:
     )
 
 
-def short_reason(exc: BaseException) -> str:
-    """A short reason for a message. Example: PdfReadError("EOF marker not found") -> same."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _extract_text(data: bytes, name: str) -> Extracted:
     # The same checks and messages as ingest.read_document, in the same order.
     try:
@@ -188,22 +212,10 @@ def join_blocks(name: str, kind: str, paragraphs: Iterable[str]) -> Extracted:
     return Extracted(text=text, kind=kind)
 
 
-def squash(text: str) -> str:
-    """Whitespace runs (newlines, tabs, no-break spaces) -> one space. Example: " a\\n b " -> "a b"."""
-    return " ".join(text.split())
-
-
 # --- PDF ---------------------------------------------------------------------------------
 
-_LIGATURES = str.maketrans(
-    {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st", "\xad": ""}
-)
-_CLOSERS = "\"'”’)]"
-_BULLETS = ("•", "◦", "▪", "‣", "●")  # a line starting with one starts a list item
-_SHORT_LINE = 0.7  # a line under 70% of the page's longest line ends its paragraph (see below)
 
-
-def _extract_pdf(data: bytes, name: str) -> Extracted:
+def _extract_pdf(data: bytes, name: str, ocr: OcrOptions) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -223,67 +235,68 @@ def _extract_pdf(data: bytes, name: str) -> Extracted:
             f"{name} can't be read as a PDF ({short_reason(exc)}); export it again"
         ) from None
 
-    blocks: list[str] = []
+    blocks = ["\n\n".join(reflow(page_text)) for page_text in page_texts]
+    scanned = [n for n, block in enumerate(blocks, 1) if not block]  # no text layer
+    read: dict[int, OcrPage] = {}
+    if scanned:
+        from assistant.scans import pdf_pages
+
+        read = _ocr(lambda: pdf_pages(data, name, _digest(data), scanned, ocr), name)
+        for n, page in read.items():
+            blocks[n - 1] = page.text
+    return _paged(name, "pdf", blocks, read)
+
+
+def _extract_image(data: bytes, name: str, ocr: OcrOptions) -> Extracted:
+    from assistant.scans import image_pages
+
+    pages = _ocr(lambda: image_pages(data, name, _digest(data), ocr), name)
+    return _paged(name, "image", [p.text for p in pages], dict(enumerate(pages, 1)))
+
+
+def _ocr(run: Callable[[], _T], name: str) -> _T:
+    try:
+        return run()
+    except ModelError as exc:
+        raise CorpusError(f"{name} needs OCR, which can't run: {exc}") from None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _paged(name: str, kind: str, blocks: list[str], read: dict[int, OcrPage]) -> Extracted:
+    """Pages' text blocks -> one text with each page's start; a page without text starts
+    where the next text starts. Example: ["A.", "", "B."] -> "A.\\n\\nB.", pages (0, 4, 4)"""
     starts: list[int] = []
-    length = 0  # of "\n\n".join(blocks)
-    pending = 0  # pages seen without text; they start where the next text starts
-    for page_text in page_texts:
-        block = "\n\n".join(_reflow(page_text))
+    kept: list[str] = []
+    length = 0  # of "\n\n".join(kept)
+    pending = 0
+    for block in blocks:
         if not block:
             pending += 1
             continue
-        start = length + 2 if blocks else 0
+        start = length + 2 if kept else 0
         starts.extend([start] * (pending + 1))
         pending = 0
-        blocks.append(block)
+        kept.append(block)
         length = start + len(block)
-    if not blocks:
-        raise CorpusError(
-            f"{name} has no text layer (a scanned PDF?); run OCR on it or export it with text"
-        )
+    if not kept:
+        if read:
+            raise CorpusError(
+                f"{name}: OCR found no text on {pages_named(sorted(read))}; "
+                "scan it again at a higher resolution or remove it"
+            )
+        raise CorpusError(f"{name} has no text layer; export it with text")
     starts.extend([length] * pending)
-    return Extracted(text="\n\n".join(blocks), kind="pdf", pages=tuple(starts))
-
-
-def _reflow(page_text: str) -> list[str]:
-    """One PDF page's lines -> paragraphs: wrapped lines joined, hyphenation undone.
-
-    A paragraph ends at a blank line, or after a line clearly shorter than the page's
-    longest (a last line or a heading): when it ends with . ! ? : or when it is a short
-    unpunctuated line followed by a capitalised one (a heading such as "Annual Report").
-    A line starting with a bullet ("•") starts a paragraph.
-    Example: ["Costs were man-", "aged well. Sales", "rose.", "Outlook", "Good."]
-    -> ["Costs were managed well. Sales rose.", "Outlook", "Good."] (if "rose." is short)
-    """
-    lines = [squash(line.translate(_LIGATURES)) for line in page_text.splitlines()]
-    longest = max((len(line) for line in lines), default=0)
-    paragraphs: list[str] = []
-    current = ""
-    for i, line in enumerate(lines):
-        if not line:
-            paragraphs.append(current)
-            current = ""
-            continue
-        if current and line.startswith(_BULLETS):
-            paragraphs.append(current)
-            current = ""
-        if not current:
-            current = line
-        elif current.endswith("-") and current[-2:-1].isalpha() and line[0].islower():
-            current = current[:-1] + line  # "manage-" + "ment" -> "management"
-        elif current.endswith("-") and current[-2:-1].isalpha() and line[0].isupper():
-            current = current + line  # "Rolls-" + "Royce" keeps its hyphen
-        else:
-            current = f"{current} {line}"
-        if len(line) < _SHORT_LINE * longest:
-            following = lines[i + 1] if i + 1 < len(lines) else ""
-            if line.rstrip(_CLOSERS).endswith((".", "!", "?", ":")) or (
-                len(line.split()) <= 12 and (following[:1].isupper() or following[:1].isdigit())
-            ):
-                paragraphs.append(current)
-                current = ""
-    paragraphs.append(current)
-    return [p for p in paragraphs if p]
+    ocr_pages = tuple(n for n in sorted(read) if read[n].text)
+    return Extracted(
+        text="\n\n".join(kept),
+        kind=kind,
+        pages=tuple(starts),
+        ocr_pages=ocr_pages,
+        ocr_confidence=tuple(read[n].confidence for n in ocr_pages),
+    )
 
 
 # --- Word --------------------------------------------------------------------------------

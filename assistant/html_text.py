@@ -12,8 +12,9 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import CorpusError
-from assistant.formats import Extracted, join_blocks, short_reason, squash
+from assistant.errors import CorpusError, short_reason
+from assistant.formats import Extracted, join_blocks
+from assistant.layout import squash
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag

@@ -46,6 +46,7 @@ from assistant.ingest import (
     scan_corpus,
 )
 from assistant.models import embedder, onnx_encoder
+from assistant.ocr import Progress, ocr_options
 from assistant.types import DocumentInfo, Library, Passage, Skipped
 
 if TYPE_CHECKING:
@@ -113,7 +114,12 @@ def embedding_text(p: Passage) -> str:
 
 
 def open_index(
-    settings: Settings, *, rebuild: bool = False, strict: bool = False, progress: bool = False
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    strict: bool = False,
+    progress: bool = False,
+    on_page: Progress | None = None,
 ) -> IndexData:
     """The index for the current corpus: reused when its fingerprint matches, else (re)built.
 
@@ -149,7 +155,11 @@ def open_index(
                 pass
         try:
             store, fp = build(
-                settings, files, incremental=not (rebuild or damaged), progress=progress
+                settings,
+                files,
+                incremental=not (rebuild or damaged),
+                progress=progress,
+                on_page=on_page,
             )
             return _load_store(settings, store, fp)
         except CorpusError as exc:  # not one document can be read any more
@@ -187,6 +197,7 @@ def build(
     incremental: bool = True,
     progress: bool = False,
     read: dict[str, Document] | None = None,
+    on_page: Progress | None = None,
 ) -> tuple[str, str]:
     """Build a store for ``files`` and make it current; the caller holds ``index_lock``.
 
@@ -199,7 +210,7 @@ def build(
     previous = _previous_store(settings) if incremental else None
     log.info("building the index for %d files into %s", len(files), settings.index_dir / store)
     try:
-        _write_store(settings, store, files, fp, previous, progress, read or {})
+        _write_store(settings, store, files, fp, previous, progress, read or {}, on_page)
     except (CorpusError, KeyboardInterrupt):
         _discard(settings, store)
         raise
@@ -209,7 +220,7 @@ def build(
             raise
         # The previous store could not be reused (damaged?): embed everything afresh.
         log.warning("could not reuse %s (%s); building from scratch", previous.store, exc)
-        _write_store(settings, store, files, fp, None, progress, read or {})
+        _write_store(settings, store, files, fp, None, progress, read or {}, on_page)
     _write_current(settings.index_dir, {"store": store, "fingerprint": fp})
     _remove_old_stores(settings, keep=store)
     return store, fp
@@ -336,8 +347,10 @@ def _write_store(
     previous: _Previous | None,
     progress: bool,
     read: dict[str, Document],
+    on_page: Progress | None,
 ) -> None:
     path = settings.index_dir / store
+    ocr = ocr_options(settings.index_dir, on_page)
     reusable = previous.documents() if previous else {}
     documents: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
@@ -358,7 +371,7 @@ def _write_store(
             doc = (
                 known
                 if known and known.sha256 == f.sha256
-                else read_document(f.path, settings.corpus_dir, f.source)
+                else read_document(f.path, settings.corpus_dir, f.source, ocr)
             )
         except CorpusError as exc:
             log.warning("%s", exc)
@@ -435,6 +448,8 @@ def _document_info(d: dict[str, Any]) -> DocumentInfo:
         passages=d["passages"],
         pages=len(d["pages"]),
         sha256=d["sha256"],
+        ocr_pages=tuple(d.get("ocr_pages", ())),
+        ocr_confidence=tuple(d.get("ocr_confidence", ())),
     )
 
 
@@ -445,6 +460,8 @@ def _document_entry(doc: Document, passages: list[Passage]) -> dict[str, Any]:
         "kind": doc.kind,
         "chars": len(doc.text),
         "pages": list(doc.pages),
+        "ocr_pages": list(doc.ocr_pages),
+        "ocr_confidence": list(doc.ocr_confidence),
         "passages": len(passages),
         "text": f"{TEXTS}/{doc.source}.txt",
     }

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CorpusError
-from assistant.formats import KINDS, extract, page_at
+from assistant.formats import KINDS, Extracted, extract, page_at
+from assistant.ocr import OcrOptions
 from assistant.types import Passage, PassageKind
 
 SPLITTER_VERSION = "sent-v2"
@@ -41,8 +42,10 @@ class Document:
     source: str  # path relative to the corpus folder, with "/" separators
     text: str
     sha256: str  # of the file's bytes
-    kind: str = "text"  # "text" | "pdf" | "docx" | "html"
-    pages: tuple[int, ...] = ()  # PDF: offset in ``text`` where each page starts
+    kind: str = "text"  # "text" | "pdf" | "docx" | "html" | "image"
+    pages: tuple[int, ...] = ()  # PDF and image: offset in ``text`` where each page starts
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages read by OCR
+    ocr_confidence: tuple[float, ...] = ()  # OCR's confidence on each of them
 
 
 @dataclass(frozen=True)
@@ -119,16 +122,24 @@ def read_corpus(corpus_dir: Path) -> list[Document]:
     return [read_document(f.path, corpus_dir) for f in files]
 
 
-def read_document(path: Path, corpus_dir: Path, source: str | None = None) -> Document:
+def read_document(
+    path: Path, corpus_dir: Path, source: str | None = None, ocr: OcrOptions | None = None
+) -> Document:
     """Read one file; raise ``CorpusError`` naming it when it is not a usable document.
 
-    ``source`` names a file that will be placed in the corpus (an upload being checked).
+    ``source`` names a file that will be placed in the corpus (an upload being checked);
+    ``ocr`` says where OCR caches pages and who hears of its progress.
     """
     name = source or path.relative_to(corpus_dir).as_posix()
     where = f"{corpus_dir.name}/{name}"
     data = _read_bytes(path, where)
-    got = extract(data, where)
-    return Document(name, got.text, hashlib.sha256(data).hexdigest(), got.kind, got.pages)
+    return document_of(name, data, extract(data, where, ocr))
+
+
+def document_of(name: str, data: bytes, got: Extracted) -> Document:
+    """The ``Document`` for file ``name`` with bytes ``data``, as ``extract`` read it."""
+    digest = hashlib.sha256(data).hexdigest()
+    return Document(name, got.text, digest, got.kind, got.pages, got.ocr_pages, got.ocr_confidence)
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:

@@ -252,3 +252,47 @@ def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
             atexit.register(llama.close)
             _llamas[key] = llama
         return _llamas[key]
+
+
+# The OCR models inside the rapidocr-onnxruntime 1.4.4 wheel (pinned in pyproject.toml),
+# checked before use: a reinstalled or altered package would read pages differently.
+OCR_MODELS = {
+    "ch_PP-OCRv4_det_infer.onnx": "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+    "ch_PP-OCRv4_rec_infer.onnx": "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+}
+_ocr_engines: dict[int, Any] = {}
+
+
+def ocr_engine(threads: int = 0) -> Any:
+    """The process-wide ``rapidocr_onnxruntime.RapidOCR``, its model files checked by sha256.
+
+    ``threads`` 0 means every core. A missing package or a model file that does not match
+    is a ``ModelError`` naming the fix.
+    """
+    with _lock:
+        if threads not in _ocr_engines:
+            import hashlib
+
+            try:
+                import rapidocr_onnxruntime
+            except ImportError:
+                raise ModelError(
+                    "rapidocr-onnxruntime is missing, so scanned pages can't be read; "
+                    "run `make install`"
+                ) from None
+            folder = Path(rapidocr_onnxruntime.__file__).parent / "models"
+            for name, digest in OCR_MODELS.items():
+                try:
+                    actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+                except OSError:
+                    actual = "missing"
+                if actual != digest:
+                    raise ModelError(
+                        f"the OCR model {folder / name} is {actual if actual == 'missing' else 'not the pinned file'}; "
+                        "run `pip install --force-reinstall rapidocr-onnxruntime==1.4.4`"
+                    )
+            n = threads or os.cpu_count() or 1
+            _ocr_engines[threads] = rapidocr_onnxruntime.RapidOCR(
+                intra_op_num_threads=n, inter_op_num_threads=1, use_cls=False, print_verbose=False
+            )
+        return _ocr_engines[threads]

@@ -32,7 +32,7 @@ class Passage:
     paragraph: int  # paragraph number within the file, 0-based
     position: int  # passage number within the file, 0-based
     context: str  # neighbouring sentences used for embedding and BM25
-    page: int | None = None  # 1-based PDF page where the passage starts
+    page: int | None = None  # 1-based PDF or image page where the passage starts
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,13 @@ class DocumentInfo:
     """A document in the index, as ``assistant.documents()`` lists it."""
 
     source: str  # its name in the corpus folder
-    kind: str  # "text" | "pdf" | "docx" | "html"
+    kind: str  # "text" | "pdf" | "docx" | "html" | "image"
     chars: int  # length of its text
     passages: int
-    pages: int  # PDF pages, 0 for other kinds
+    pages: int  # PDF pages or image frames, 0 for other kinds
     sha256: str  # of the file's bytes
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read
+    ocr_confidence: tuple[float, ...] = ()  # OCR's confidence (0..1) on each of them
 
 
 @dataclass(frozen=True)

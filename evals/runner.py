@@ -9,6 +9,7 @@ Scope: load cases, call ``ask`` once per case (after one untimed warm-up call), 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -282,12 +283,14 @@ def _call(ask: AskFn, case: Case, settings: Any) -> tuple[Any | None, float, str
     return answer, (time.perf_counter() - start) * 1000, None
 
 
-def _read_corpus(corpus_dir: Path, citations: Sequence[Any], texts: dict[str, str]) -> None:
-    """Add the cited corpus files not read yet to ``texts`` (a missing file stays absent)."""
+def _read_corpus(settings: Any, citations: Sequence[Any], texts: dict[str, str]) -> None:
+    """Add the cited documents' indexed text not read yet to ``texts`` (an unknown one stays
+    absent). A PDF's or a scan's citations are offsets into its extracted text."""
+    from assistant import AssistantError, document_text
+
     for source in {c.source for c in citations} - texts.keys():
-        path = corpus_dir / source
-        if path.is_file():
-            texts[source] = path.read_text(encoding="utf-8")
+        with contextlib.suppress(AssistantError):
+            texts[source] = document_text(source, settings)
 
 
 def run(
@@ -322,7 +325,7 @@ def run(
             result = score_case(case, _Failed(), corpus_texts)
             result.error = error
         else:
-            _read_corpus(Path(settings.corpus_dir), answer.citations, corpus_texts)
+            _read_corpus(settings, answer.citations, corpus_texts)
             result = score_case(case, answer, corpus_texts, latency_ms=ms)
             result.mode = getattr(answer, "mode", "extractive")
             result.llm_ran = bool(getattr(answer, "generated", ""))

@@ -80,3 +80,46 @@ def make_docx(title: str = DOCX_TITLE, paragraphs: list[str] = DOCX_PARAGRAPHS) 
 
 
 ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56  # the start of a Linux executable
+
+
+def make_scan(fmt: str = "PDF", pages: list[list[str]] = PDF_PAGES, dpi: int = 200) -> bytes:
+    """``make_pdf(pages)`` as a scanner gives it: page images without a text layer,
+    as an image-only PDF, a PNG or JPEG (the first page) or a multi-page TIFF."""
+    from evals.pages import image_file, image_pdf, rasterise
+
+    images = rasterise(make_pdf(pages), dpi)
+    if fmt == "PDF":
+        return image_pdf(images, dpi)
+    return image_file(images if fmt == "TIFF" else images[:1], fmt, dpi)
+
+
+def make_mixed_pdf() -> bytes:
+    """Page 1 with a text layer, page 2 scanned (an image only): OCR reads page 2 alone."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.add_page(PdfReader(io.BytesIO(make_pdf(PDF_PAGES[:1]))).pages[0])
+    writer.add_page(PdfReader(io.BytesIO(make_scan("PDF", PDF_PAGES[1:]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels but holds one row: a decompression
+    bomb's header, refused before any pixel is decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" + b"\xff" * min(width, 1000)))
+        + chunk(b"IEND", b"")
+    )

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import EncodeSpy
-from makedocs import ELF_HEADER, HTML_PAGE, make_docx, make_pdf, make_scanned_pdf
+from makedocs import (
+    ELF_HEADER,
+    HTML_PAGE,
+    make_docx,
+    make_pdf,
+    make_scan,
+    make_scanned_pdf,
+    png_header,
+)
 
 import assistant.corpus
 from assistant import (
@@ -113,6 +121,35 @@ def test_add_documents__pdf_word_and_html_answer_with_exact_citations(
     ).read_bytes()
 
 
+def test_add_documents__scans_answer_with_their_page_and_ocr_runs_once_per_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "harbour scan.pdf").write_bytes(make_scan("PDF"))
+    (scans / "harbour photo.tif").write_bytes(make_scan("TIFF"))
+    heard: list[tuple[str, int, int]] = []
+
+    added = add_documents(sorted(scans.iterdir()), settings, on_page=lambda *a: heard.append(a))
+
+    assert [(d.source, d.kind, d.pages, d.ocr_pages) for d in added] == [
+        ("harbour photo.tif", "image", 2, (1, 2)),
+        ("harbour scan.pdf", "pdf", 2, (1, 2)),
+    ]
+    assert ("harbour scan.pdf", 0, 2) in heard and ("harbour scan.pdf", 2, 2) in heard
+    got = ask("Who is the harbour master?", settings=settings)
+    assert "Petra Holm" in got.answer
+    first = got.citations[0]
+    assert first.source.startswith("harbour ") and first.page == 2
+    assert document_text(first.source, settings)[first.start : first.end] == first.text
+    assert "Petra Holm" in first.text
+
+    heard.clear()  # a full rebuild reads both files again, but OCR comes from its cache
+    build_index(settings, rebuild=True, on_page=lambda *a: heard.append(a))
+    assert heard == []
+    assert len(list((settings.index_dir / "ocr").glob("*.json"))) == 2
+
+
 def test_add_documents__embeds_only_the_new_document(
     settings: Settings, uploads: Path, encode_spy: EncodeSpy
 ) -> None:
@@ -174,7 +211,9 @@ def test_add_documents__same_name_needs_replace_and_identical_is_a_no_op(
         ("tool.txt", ELF_HEADER, r"tool\.txt"),
         ("tool.docx", ELF_HEADER, r"tool\.docx"),
         ("setup.exe", ELF_HEADER, r"setup\.exe is a type the assistant does not read"),
-        ("scan.pdf", None, r"scan\.pdf has no text layer"),
+        ("scan.pdf", None, r"scan\.pdf: OCR found no text on page 1"),
+        ("bomb.png", None, r"bomb\.png, page 1: its declared size is more than 40 megapixels"),
+        ("cut.png", None, r"cut\.png, page 1 can't be decoded"),
         ("cut.pdf", b"", r"cut\.pdf can't be read as a PDF"),
         ("locked.pdf", None, r"locked\.pdf is encrypted"),
         ("empty.md", b" \n\n ", r"empty\.md is empty"),
@@ -186,6 +225,10 @@ def test_add_documents__a_hostile_or_broken_file_changes_nothing(
     path = tmp_path / name
     if name == "scan.pdf":
         content = make_scanned_pdf()
+    elif name == "bomb.png":
+        content = png_header(60_000, 60_000)
+    elif name == "cut.png":
+        content = make_scan("PNG")[:3000]
     elif name == "cut.pdf":
         content = make_pdf()[:300]
     elif name == "locked.pdf":

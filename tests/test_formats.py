@@ -14,7 +14,8 @@ from pypdf import PdfReader, PdfWriter
 
 from assistant import formats
 from assistant.errors import CorpusError
-from assistant.formats import Extracted, _reflow, extract, kind_of, page_at, sniff
+from assistant.formats import Extracted, extract, kind_of, page_at, sniff
+from assistant.layout import reflow
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 LONG_1 = "The plant produced more steel than in any year before. " * 4
@@ -258,8 +259,8 @@ def test_extract_pdf__allows_whitespace_before_the_header():
     assert extract(b"\n\n  " + make_pdf(), "report.pdf").text.startswith("Annual Report")
 
 
-def test_extract_pdf__refuses_a_pdf_without_text():
-    with pytest.raises(CorpusError, match=r"^scan\.pdf has no text layer .*run OCR on it"):
+def test_extract_pdf__refuses_a_pdf_without_text_even_by_ocr():
+    with pytest.raises(CorpusError, match=r"^scan\.pdf: OCR found no text on page 1; scan it"):
         extract(make_blank_pdf(), "scan.pdf")
 
 
@@ -294,7 +295,7 @@ def test_extract_pdf__reflow_breaks_paragraphs_at_blank_lines_short_lines_and_he
         "• First item",
         "• Second item",
     ]
-    assert _reflow("\n".join(lines)) == [
+    assert reflow("\n".join(lines)) == [
         "Outlook",
         f"Sales rose in every {long} region.",
         f"Rolls-Royce and Bentley {long} Rolls-Royce again {long}",
@@ -307,13 +308,13 @@ def test_extract_pdf__reflow_breaks_paragraphs_at_blank_lines_short_lines_and_he
 
 def test_extract_pdf__reflow_follows_its_docstring_example():
     lines = ["Costs were man-", "aged well. Sales", "rose.", "Outlook", "Good."]
-    assert _reflow("\n".join(lines)) == ["Costs were managed well. Sales rose.", "Outlook", "Good."]
+    assert reflow("\n".join(lines)) == ["Costs were managed well. Sales rose.", "Outlook", "Good."]
 
 
 def test_extract_pdf__reflow_keeps_long_lines_ending_in_a_full_stop_together():
     # Wrapped lines of one paragraph end with "." by chance; only short lines end paragraphs.
     lines = ["The plant was built in 1970. It grew fast and it employs many people.", "Now it"]
-    assert _reflow("\r\n".join(lines)) == [" ".join(lines)]
+    assert reflow("\r\n".join(lines)) == [" ".join(lines)]
 
 
 # --- Word ----------------------------------------------------------------------------------
@@ -402,3 +403,94 @@ def test_formats__imports_no_parser_until_one_is_needed():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- Scans (OCR) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("PNG", "scan.png"), ("JPEG", "photo.JPG")])
+def test_extract_image__reads_a_png_or_jpeg_page_by_ocr(fmt, name):
+    from makedocs import make_scan
+
+    extracted = extract(make_scan(fmt), name)
+    assert extracted.kind == "image"
+    assert extracted.pages == (0,)
+    assert extracted.ocr_pages == (1,) and extracted.ocr_confidence[0] > 0.9
+    assert extracted.text.startswith("Harbour Annual Report\n\nThe Kestrel Bay harbour handled")
+    assert "4.2 million tonnes of cargo in 2023" in extracted.text
+
+
+def test_extract_image__reads_every_page_of_a_tiff_with_its_page_offsets():
+    from makedocs import make_scan
+
+    extracted = extract(make_scan("TIFF"), "scan.tiff")
+    assert extracted.ocr_pages == (1, 2)
+    second = extracted.text[extracted.pages[1] :]
+    assert second.startswith("Cranes and Staff")
+    assert page_at(extracted.pages, extracted.text.index("Petra Holm")) == 2
+
+
+def test_extract_pdf__ocr_reads_only_the_pages_without_a_text_layer():
+    from makedocs import make_mixed_pdf
+
+    extracted = extract(make_mixed_pdf(), "mixed.pdf")
+    assert extracted.ocr_pages == (2,)
+    assert extracted.text.startswith("Harbour Annual Report")  # page 1's text layer
+    assert page_at(extracted.pages, extracted.text.index("Petra Holm")) == 2
+
+
+def test_sniff__knows_images_by_content():
+    from makedocs import make_scan, png_header
+
+    assert sniff(png_header(10, 10)) == "image"
+    assert sniff(make_scan("JPEG")) == "image"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (
+            "bomb.png",
+            "bomb",
+            r"^bomb\.png, page 1: its declared size is more than 40 megapixels \(refused before",
+        ),
+        ("cut.png", "cut", r"^cut\.png, page 1 can't be decoded \(.*\); export it again"),
+        ("noise.png", "garbage", r"^noise\.png can't be read as an image \(.*\); export it again"),
+        (
+            "tool.png",
+            "elf",
+            r"^tool\.png is not a PNG, JPEG or TIFF image \(its content looks like an executable\)",
+        ),
+        (
+            "pages.tif",
+            "many",
+            r"^pages\.tif has 101 pages; OCR reads at most 100 per file, split it",
+        ),
+        ("pages.pdf", "many-pdf", r"^pages\.pdf has 101 scanned pages; OCR reads at most 100"),
+        ("wide.png", "wide", r"^wide\.png, page 1: 9000x5000 pixels is more than 40 megapixels"),
+        ("blank.png", "blank", r"^blank\.png: OCR found no text on page 1"),
+        ("picture.gif", "gif", r"^picture\.gif is a type the assistant does not read \(\.gif\)"),
+    ],
+)
+def test_extract_image__refuses_hostile_and_broken_images_with_the_file_and_page(
+    name, make, message
+):
+    from makedocs import ELF_HEADER, make_scan, png_header
+    from PIL import Image
+
+    from evals.pages import image_file, image_pdf
+
+    tiny = [Image.new("L", (20, 20), 255)] * 101
+    data = {
+        "bomb": lambda: png_header(100_000, 100_000),
+        "wide": lambda: png_header(9000, 5000),  # over the limit, under Pillow's own
+        "cut": lambda: make_scan("PNG")[:2000],
+        "garbage": lambda: b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50,
+        "elf": lambda: ELF_HEADER,
+        "many": lambda: image_file(tiny, "TIFF", 72),
+        "many-pdf": lambda: image_pdf(tiny, 72),
+        "blank": lambda: image_file([Image.new("L", (600, 800), 255)], "PNG", 72),
+        "gif": lambda: b"GIF89a",
+    }[make]()
+    with pytest.raises(CorpusError, match=message):
+        extract(data, name)
