@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm install-model run test unit eval eval-independent eval-squad train lint index bench bench-scale clean
+.PHONY: help install install-llm install-model run test unit eval eval-independent eval-squad eval-ocr train lint index bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ test: index $(LLM_STAMP) $(MODEL) ## install, then run the whole test suite and 
 	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 10 --answerer auto \
 		--thresholds evals/auto-squad.toml --report-dir reports/auto-squad
 
+eval-ocr: $(STAMP) ## OCR error rates per scan condition, the seed cases from a scanned copy (~8 min)
+	$(BIN)/python -m evals.ocr --report reports/ocr.json
+
 eval-squad: $(STAMP) $(MODEL) ## the SQuAD 2.0 test articles through ask(); ANSWERER=auto|llm|fast|rules
 	$(BIN)/python -m evals --squad $(SQUAD) --answerer $(ANSWERER) --report-dir reports/squad
 
@@ -93,9 +96,10 @@ bench: index $(MODEL) ## speed and memory figures, then the scale figures (print
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/answerers.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python -m evals.ocr --skip-cases --report reports/ocr-speed.json
 
 bench-scale: $(STAMP) ## build, add-one and ask figures for 1, 10 and 100 documents (~25 min)
 	$(BIN)/python bench/scale.py
 
 clean: ## remove the built index stores and caches (keeps .venv)
-	rm -rf index/store-* index/CURRENT index/.lock reports artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf index/store-* index/CURRENT index/.lock index/ocr reports artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -298,7 +298,7 @@ def documents_panel(settings: Settings) -> tuple[Any, list[Any]]:
             file_types=UPLOAD_TYPES,
             elem_id="upload",
         )
-        gr.Markdown(LIMITS)
+        gr.Markdown(LIMITS, elem_id="library-limits")
         replace_same = gr.Checkbox(label="Replace a document of the same name", value=False)
         add_button = gr.Button("Add to the documents", variant="primary", elem_id="add-documents")
         with gr.Row():

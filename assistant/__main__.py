@@ -138,7 +138,7 @@ def _count(n: int, noun: str) -> str:
 def _describe(d: DocumentInfo) -> str:
     from assistant.ocr import ocr_note
 
-    pages = f", {d.pages} pages" if d.pages else ""
+    pages = f", {_count(d.pages, 'page')}" if d.pages else ""
     note = f"; {ocr_note(d.ocr_pages, d.ocr_confidence)}" if d.ocr_pages else ""
     return f"{d.kind}{pages}, {d.chars:,} characters, {d.passages} passages{note}"
 

@@ -1,12 +1,13 @@
-"""Document files -> one text string, with page offsets for PDFs.
+"""Document files -> one text string, with page offsets for PDFs and scans.
 
-Scope: reading the bytes of ``.txt``/``.md``/``.pdf``/``.docx``/``.html``/``.htm`` files
-into the text the index stores, checking by content (not only by extension) that a file
+Scope: reading the bytes of ``.txt``/``.md``/``.pdf``/``.docx``/``.html``/``.htm`` files,
+and of scans (``.png``/``.jpg``/``.tif``, and PDF pages without a text layer, read by
+OCR through ``scans``) into the text the index stores, checking by content (not only by extension) that a file
 is what its name says, and turning every problem into a ``CorpusError`` that names the
 file and the next step. Headings come out as markdown ``#`` lines, table rows as cells
 joined by " | ", paragraphs separated by blank lines, line ends always "\\n".
 Text files are returned exactly as decoded, so offsets in the file and the text agree.
-Non-goals: OCR, layout analysis (columns, reading order), tables beyond rows of cells,
+Non-goals: layout analysis of text-layer PDFs (columns), tables beyond rows of cells,
 headers/footers/footnotes of Word files, and running anything a document contains.
 pypdf, python-docx and BeautifulSoup load on first use, inside the function needing them.
 """
@@ -302,9 +303,47 @@ def _paged(name: str, kind: str, blocks: list[str], read: dict[int, OcrPage]) ->
 # --- Word --------------------------------------------------------------------------------
 
 
+# A Word file is a zip archive: its members' sizes are checked before any is inflated.
+# zipfile never inflates a member past the size its header declares, so these bound the
+# memory python-docx can take (a 1.5 MB file declaring 1.5 GB is refused at once).
+MAX_MEMBER_BYTES = 64_000_000  # one member, inflated (a 500-page document.xml is ~20 MB)
+MAX_ARCHIVE_BYTES = 128_000_000  # all members, inflated
+MAX_RATIO = 100  # inflated / compressed, for members over 1 MB (XML compresses ~10x)
+
+
+def check_archive(data: bytes, name: str) -> None:
+    """``CorpusError`` naming ``name`` when a zip's members would inflate too far (a bomb).
+
+    Example: a 1.5 MB .docx whose word/document.xml declares 1.5 GB -> "report.docx would
+    inflate to 1,500 MB (word/document.xml); ..."
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CorpusError(
+            f"{name} is not a readable zip archive ({short_reason(exc)}); save it again"
+        ) from None
+    total = 0
+    for m in members:
+        total += m.file_size
+        ratio = m.file_size / max(m.compress_size, 1)
+        if (
+            m.file_size > MAX_MEMBER_BYTES
+            or total > MAX_ARCHIVE_BYTES
+            or (m.file_size > 1_000_000 and ratio > MAX_RATIO)
+        ):
+            raise CorpusError(
+                f"{name} would inflate to {max(total, m.file_size) / 1_000_000:,.0f} MB "
+                f"({m.filename}, {ratio:,.0f} times its packed size); refused as a "
+                "possible zip bomb, save it again or split it"
+            )
+
+
 def _extract_docx(data: bytes, name: str) -> Extracted:
     import docx
 
+    check_archive(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs = list(_docx_blocks(document))

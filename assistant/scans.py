@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.errors import CorpusError, short_reason
-from assistant.ocr import OcrOptions, OcrPage, read_pages
+from assistant.ocr import OCR_SECONDS, OcrOptions, OcrPage, read_pages
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -28,7 +28,7 @@ OCR_DPI = 300  # PDF pages are rendered at this resolution, or less to stay unde
 IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "TIFF": "tiff"}
 LIMITS = (
     f"Scans and photos are read by OCR: at most {MAX_OCR_PAGES} pages a file, "
-    f"{MAX_PIXELS // 1_000_000} megapixels a page"
+    f"{MAX_PIXELS // 1_000_000} megapixels a page, {OCR_SECONDS / 60:g} minutes a file"
 )
 
 

@@ -123,3 +123,26 @@ def png_header(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" + b"\xff" * min(width, 1000)))
         + chunk(b"IEND", b"")
     )
+
+
+def make_docx_bomb(inflated: int) -> bytes:
+    """A real Word file whose word/document.xml is padded to ``inflated`` bytes of spaces
+    inside its XML (a zip bomb: the padding packs about 1,000 to 1)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(make_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for item in source.infolist():
+            body = source.read(item)
+            if item.filename == "word/document.xml":
+                head, tail = body.split(b"<w:body>", 1)
+                with bomb.open(item.filename, "w", force_zip64=True) as stream:
+                    stream.write(head + b"<w:body>")
+                    chunk = b" " * 1_000_000
+                    for _ in range(inflated // len(chunk)):
+                        stream.write(chunk)
+                    stream.write(tail)
+            else:
+                bomb.writestr(item, body)
+    return out.getvalue()

@@ -273,3 +273,27 @@ def test_page__uploaded_pdf_is_answerable_with_its_page_then_removed(
     ask_in_page(page, "Who is the harbour master?")
     expect(page.locator('[data-testid="bot"]')).to_have_count(2)
     expect(last_reply(page)).to_contain_text("doesn't say")
+
+
+def test_page__an_uploaded_scan_is_read_by_ocr_and_cited_with_its_page(
+    upload_server: AppServer, page: Page, tmp_path: Path
+) -> None:
+    from makedocs import make_scan
+
+    scan = tmp_path / "harbour scan.pdf"
+    scan.write_bytes(make_scan("PDF"))
+    page.goto(upload_server.url)
+    page.get_by_text("Documents", exact=True).click()
+    expect(page.locator("#library-limits")).to_contain_text("at most 100 pages a file")
+    page.locator("#upload input[type=file]").set_input_files(str(scan))
+    page.locator("#add-documents").click()
+    status = page.locator("#library-status")
+    expect(status).to_contain_text("Added harbour scan.pdf (PDF, 2 pages", timeout=120_000)
+    expect(status).to_contain_text("OCR on pages 1-2")
+    expect(page.locator("#doc-listing")).to_contain_text("OCR on pages 1-2")
+
+    ask_and_wait(page, "Who is the harbour master?", "Petra Holm")
+    card = page.locator("#sources .source-card").first
+    expect(card).to_contain_text("harbour scan.pdf")
+    expect(card).to_contain_text("page 2")
+    screenshot(page, "browser-scan.png")

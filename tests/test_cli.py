@@ -157,3 +157,31 @@ def test_cli__add_lists_and_removes_documents_with_clear_errors(tmp_path: Path) 
     assert not (corpus / "ferry.docx").exists()
     missing = run_cli("remove", "ferry.docx", **env)
     assert "no document named 'ferry.docx'" in _one_clean_error_line(missing.stderr)
+
+
+def test_cli__add_reads_a_scan_by_ocr_with_progress_and_answers_from_it(tmp_path: Path) -> None:
+    from makedocs import make_scan, png_header
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.txt").write_text(ACME, encoding="utf-8")
+    env = {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    (tmp_path / "harbour.png").write_bytes(make_scan("PNG"))
+    (tmp_path / "bomb.png").write_bytes(png_header(60_000, 60_000))
+
+    added = run_cli("add", str(tmp_path / "harbour.png"), **env)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("added harbour.png: image, 1 page, ")
+    assert "; OCR on page 1" in added.stdout
+    assert "OCR harbour.png: page 1/1" in added.stderr
+    asked = run_cli(
+        "ask", "--json", "How much cargo did the Kestrel Bay harbour handle in 2023?", **env
+    )
+    reply = json.loads(asked.stdout)
+    assert "4.2 million tonnes" in reply["answer"]
+    assert reply["citations"][0]["source"] == "harbour.png"
+    refused = run_cli("add", str(tmp_path / "bomb.png"), **env)
+    assert refused.returncode == 1
+    assert "bomb.png, page 1: its declared size is more than 40 megapixels" in (
+        _one_clean_error_line(refused.stderr)
+    )

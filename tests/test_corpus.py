@@ -23,6 +23,7 @@ from makedocs import (
     ELF_HEADER,
     HTML_PAGE,
     make_docx,
+    make_docx_bomb,
     make_pdf,
     make_scan,
     make_scanned_pdf,
@@ -128,11 +129,13 @@ def test_add_documents__scans_answer_with_their_page_and_ocr_runs_once_per_file(
     scans.mkdir()
     (scans / "harbour scan.pdf").write_bytes(make_scan("PDF"))
     (scans / "harbour photo.tif").write_bytes(make_scan("TIFF"))
+    (scans / "harbour cover.jpg").write_bytes(make_scan("JPEG"))
     heard: list[tuple[str, int, int]] = []
 
     added = add_documents(sorted(scans.iterdir()), settings, on_page=lambda *a: heard.append(a))
 
     assert [(d.source, d.kind, d.pages, d.ocr_pages) for d in added] == [
+        ("harbour cover.jpg", "image", 1, (1,)),
         ("harbour photo.tif", "image", 2, (1, 2)),
         ("harbour scan.pdf", "pdf", 2, (1, 2)),
     ]
@@ -147,7 +150,7 @@ def test_add_documents__scans_answer_with_their_page_and_ocr_runs_once_per_file(
     heard.clear()  # a full rebuild reads both files again, but OCR comes from its cache
     build_index(settings, rebuild=True, on_page=lambda *a: heard.append(a))
     assert heard == []
-    assert len(list((settings.index_dir / "ocr").glob("*.json"))) == 2
+    assert len(list((settings.index_dir / "ocr").glob("*.json"))) == 3
 
 
 def test_add_documents__embeds_only_the_new_document(
@@ -214,6 +217,7 @@ def test_add_documents__same_name_needs_replace_and_identical_is_a_no_op(
         ("scan.pdf", None, r"scan\.pdf: OCR found no text on page 1"),
         ("bomb.png", None, r"bomb\.png, page 1: its declared size is more than 40 megapixels"),
         ("cut.png", None, r"cut\.png, page 1 can't be decoded"),
+        ("bomb.docx", None, r"bomb\.docx would inflate to 400 MB .*possible zip bomb"),
         ("cut.pdf", b"", r"cut\.pdf can't be read as a PDF"),
         ("locked.pdf", None, r"locked\.pdf is encrypted"),
         ("empty.md", b" \n\n ", r"empty\.md is empty"),
@@ -227,6 +231,8 @@ def test_add_documents__a_hostile_or_broken_file_changes_nothing(
         content = make_scanned_pdf()
     elif name == "bomb.png":
         content = png_header(60_000, 60_000)
+    elif name == "bomb.docx":
+        content = make_docx_bomb(400_000_000)
     elif name == "cut.png":
         content = make_scan("PNG")[:3000]
     elif name == "cut.pdf":

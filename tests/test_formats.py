@@ -494,3 +494,19 @@ def test_extract_image__refuses_hostile_and_broken_images_with_the_file_and_page
     }[make]()
     with pytest.raises(CorpusError, match=message):
         extract(data, name)
+
+
+def test_extract_docx__refuses_a_zip_bomb_before_inflating_it():
+    import resource
+
+    from makedocs import make_docx_bomb
+
+    bomb = make_docx_bomb(400_000_000)
+    assert len(bomb) < 1_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    with pytest.raises(
+        CorpusError,
+        match=r"^bomb\.docx would inflate to 400 MB \(word/document\.xml, .* possible zip bomb",
+    ):
+        extract(bomb, "bomb.docx")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # < 100 MB more
