@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import CorpusError
-from assistant.layout import Box, ordered_lines, reflow
+from assistant.layout import Box, ordered_lines, reflow, upright
 
 if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
 
-OCR_VERSION = "rapidocr-1.4.4 ppocrv4 det1600 line48 layout-1"  # part of the cache key
+OCR_VERSION = "rapidocr-1.4.4 ppocrv4 det1600 line48 layout-2"  # part of the cache key
 DETECT_SIDE = 1600  # pixels of the page's long side that text detection sees
 # The recogniser's input height. Shorter lines are enlarged to it here with Lanczos
 # rather than by the engine's bilinear resize: on a 150 dpi page that halves the words
@@ -81,24 +81,15 @@ def read_image(image: Image.Image, threads: int = 0) -> OcrPage:
     quads = [(q / scale).astype(np.float32) for q in found]
     crops = engine.get_crop_img_list(page, quads)
     boxes: list[Box] = []
-    for quad, crop in zip(quads, crops, strict=True):
+    corners = upright([[(float(x), float(y)) for x, y in q] for q in quads])
+    for (x0, y0, x1, y1), crop in zip(corners, crops, strict=True):
         if 0 < crop.shape[0] < LINE_HEIGHT:  # small print or a low resolution: see LINE_HEIGHT
             width = max(1, round(crop.shape[1] * LINE_HEIGHT / crop.shape[0]))
             crop = cv2.resize(crop, (width, LINE_HEIGHT), interpolation=cv2.INTER_LANCZOS4)
         result, _ = engine.text_rec([crop])
         text, score = result[0][0], result[0][1]
         if text.strip():
-            xs, ys = quad[:, 0], quad[:, 1]
-            boxes.append(
-                Box(
-                    text,
-                    float(xs.min()),
-                    float(ys.min()),
-                    float(xs.max()),
-                    float(ys.max()),
-                    float(score),
-                )
-            )
+            boxes.append(Box(text, x0, y0, x1, y1, float(score)))
     paragraphs = reflow("\n".join(ordered_lines(boxes)))
     chars = sum(len(b.text) for b in boxes)
     confidence = sum(b.score * len(b.text) for b in boxes) / chars if chars else 0.0

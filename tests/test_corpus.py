@@ -129,15 +129,16 @@ def test_add_documents__scans_answer_with_their_page_and_ocr_runs_once_per_file(
     scans.mkdir()
     (scans / "harbour scan.pdf").write_bytes(make_scan("PDF"))
     (scans / "harbour photo.tif").write_bytes(make_scan("TIFF"))
-    (scans / "harbour cover.jpg").write_bytes(make_scan("JPEG"))
+    lighthouse = [["Lighthouse Notes", "The Gullrock lighthouse was built in 1871 by Tomas Ek."]]
+    (scans / "lighthouse photo.jpg").write_bytes(make_scan("JPEG", lighthouse))
     heard: list[tuple[str, int, int]] = []
 
     added = add_documents(sorted(scans.iterdir()), settings, on_page=lambda *a: heard.append(a))
 
     assert [(d.source, d.kind, d.pages, d.ocr_pages) for d in added] == [
-        ("harbour cover.jpg", "image", 1, (1,)),
         ("harbour photo.tif", "image", 2, (1, 2)),
         ("harbour scan.pdf", "pdf", 2, (1, 2)),
+        ("lighthouse photo.jpg", "image", 1, (1,)),
     ]
     assert ("harbour scan.pdf", 0, 2) in heard and ("harbour scan.pdf", 2, 2) in heard
     got = ask("Who is the harbour master?", settings=settings)
@@ -146,6 +147,8 @@ def test_add_documents__scans_answer_with_their_page_and_ocr_runs_once_per_file(
     assert first.source.startswith("harbour ") and first.page == 2
     assert document_text(first.source, settings)[first.start : first.end] == first.text
     assert "Petra Holm" in first.text
+    built = ask("When was the Gullrock lighthouse built?", settings=settings)
+    assert "1871" in built.answer and built.citations[0].source == "lighthouse photo.jpg"
 
     heard.clear()  # a full rebuild reads both files again, but OCR comes from its cache
     build_index(settings, rebuild=True, on_page=lambda *a: heard.append(a))

@@ -71,3 +71,24 @@ def test_ordered_lines__boxes_on_one_line_join_left_to_right_and_an_indent_start
 def test_ordered_lines__nothing_readable_gives_no_lines() -> None:
     assert ordered_lines([]) == []
     assert ordered_lines([Box("  ", 0, 0, 10, 10)]) == []
+
+
+def test_upright__turns_a_skewed_page_back_so_lines_do_not_overlap() -> None:
+    import math
+
+    from assistant.layout import upright
+
+    angle = math.radians(1.0)
+
+    def skewed(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
+        turn = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        return [
+            (x * math.cos(angle) - y * math.sin(angle), x * math.sin(angle) + y * math.cos(angle))
+            for x, y in turn
+        ]
+
+    boxes = upright([skewed(0, 0, 2000, 50), skewed(0, 60, 2000, 110), skewed(0, 120, 900, 170)])
+    for (x0, y0, x1, y1), want in zip(
+        boxes, [(0, 0, 2000, 50), (0, 60, 2000, 110), (0, 120, 900, 170)], strict=True
+    ):
+        assert [round(v, 3) for v in (x0, y0, x1, y1)] == list(want)
