@@ -88,8 +88,8 @@ train: $(STAMP) $(MODEL) ## retrain the reader, the abstainer and the decider (m
 	$(BIN)/python -m train.decider
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
-	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py library_view.py
-	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py library_view.py
+	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py library_view.py access_view.py
+	$(BIN)/ruff format --check assistant evals tests bench train app.py sources_view.py library_view.py access_view.py
 	$(BIN)/mypy
 
 bench: index $(MODEL) ## speed and memory figures, then the scale figures (prints, never fails on timing)

@@ -27,6 +27,7 @@ from typing import Any
 
 import gradio as gr
 
+from access_view import Access
 from assistant import (
     Answer,
     AssistantError,
@@ -37,8 +38,17 @@ from assistant import (
     ask_stream,
     bundle,
 )
+from assistant.access import Sessions
 from assistant.formats import MAX_FILE_BYTES
-from library_view import LIMITS, UPLOAD_TYPES, make_add, make_remove, names, render_library
+from library_view import (
+    LIMITS,
+    UPLOAD_TYPES,
+    listing,
+    make_add,
+    make_remove,
+    names,
+    render_library,
+)
 from sources_view import (
     document_title,
     esc,
@@ -145,7 +155,7 @@ def _preview(question: str, limit: int = 300) -> str:
     return f"{question[:limit]}… ({len(question):,} characters)"
 
 
-def make_respond(settings: Settings):
+def make_respond(settings: Settings, access: Access):
     """The chat handler: streams the reply, then fills the sources panel.
 
     With an LLM configured and the generated style chosen, the LLM's tokens stream in
@@ -159,10 +169,16 @@ def make_respond(settings: Settings):
         turns: list[dict[str, str]],
         style: str = QUOTED,
         reader: str | None = None,
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         message = message or ""
         if not message.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        refused = access.may_ask(request)
+        if refused:  # a limit or a lapsed session: the question stays in the box
+            reply = f"⚠️ {user_markdown(refused)}"
+            yield message, [*chat, {"role": "assistant", "content": reply}], turns, gr.skip()
             return
         chat = [*chat, {"role": "user", "content": user_markdown(_preview(message))}]
         yield "", [*chat, {"role": "assistant", "content": "…"}], turns, gr.skip()
@@ -235,10 +251,14 @@ def make_respond(settings: Settings):
     return respond
 
 
-def make_api(settings: Settings):
+def make_api(settings: Settings, access: Access):
     """The ``/ask`` endpoint: question (+ optional history) -> ``Answer.to_dict()``."""
 
-    def api_ask(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def api_ask(
+        question: str,
+        history: list[dict[str, Any]] | None = None,
+        request: gr.Request | None = None,
+    ) -> dict[str, Any]:
         """Answer a question about the document.
 
         Args:
@@ -249,6 +269,9 @@ def make_api(settings: Settings):
             "end", "section", "score", "page"}], "question", "answer_type", "query",
             "mode", "verified", "generated", "dropped": [{"sentence", "reason"}]}
         """
+        refused = access.may_ask(request)
+        if refused:
+            raise gr.Error(refused, print_exception=False)
         try:
             return ask(question, history=history or None, settings=settings).to_dict()
         except AssistantError as exc:
@@ -310,11 +333,18 @@ def documents_panel(settings: Settings) -> tuple[Any, list[Any]]:
     return (upload, replace_same, add_button, choice, remove_button), [status, listing, choice]
 
 
-def build_app(settings: Settings | None = None) -> gr.Blocks:
-    """The chat page and the ``/ask`` API, unlaunched; launch with ``css=CSS, theme=theme()``."""
+def build_app(settings: Settings | None = None, access: Access | None = None) -> gr.Blocks:
+    """The chat page and the ``/ask`` API, unlaunched; launch with ``css=CSS, theme=theme()``.
+
+    ``access`` says who may ask and change the documents (default: one person's page).
+    """
     settings = settings or Settings.from_env()
+    access = access or Access.for_host(settings, "127.0.0.1")
     with gr.Blocks(title="Ask the documents", analytics_enabled=False) as demo:
         heading = gr.HTML(header(settings), js_on_load=None)
+        with gr.Row(visible=access.gate is not None, elem_id="account"):
+            signed_in = gr.Markdown(elem_id="signed-in")
+            gr.Button("Sign out", link="/logout", size="sm", scale=0, elem_id="sign-out")
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -378,7 +408,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     elem_id="sources",
                 )
 
-        respond = make_respond(settings)
+        respond = make_respond(settings, access)
         io = {
             "fn": respond,
             "inputs": [msg, chatbot, turns, style, reader],
@@ -395,17 +425,50 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         def added(
             files: list[Any] | None,
             replace_it: bool,
+            request: gr.Request,
             progress: Any = gr.Progress(),  # noqa: B008 (gradio injects it by this default)
         ) -> tuple[Any, ...]:
+            refused = access.may_edit(request, len(files or []) or 1)
+            if refused:  # checked on the server: a reader's direct call is refused too
+                shown, listed = listing(settings)
+                note = f"⚠️ Nothing was added: {esc(refused)}"
+                return note, shown, gr.Dropdown(choices=listed, value=None), None, gr.skip()
+
             def on_page(name: str, done: int, total: int) -> None:
                 progress((done, total), desc=f"Reading {name} by OCR", unit="pages")
 
-            note, listing, listed = add(files, replace_it, on_page)
-            return note, listing, gr.Dropdown(choices=listed, value=None), None, header(settings)
+            def audit(document: str, sha256: str, result: str) -> None:
+                access.record(request, "add", document=document, sha256=sha256, result=result)
 
-        def removed(name: str | None) -> tuple[Any, ...]:
-            note, listing, listed = remove(name)
-            return note, listing, gr.Dropdown(choices=listed, value=None), header(settings)
+            note, shown, listed = add(files, replace_it, on_page, audit)
+            return note, shown, gr.Dropdown(choices=listed, value=None), None, header(settings)
+
+        def removed(name: str | None, request: gr.Request) -> tuple[Any, ...]:
+            refused = access.may_edit(request, files=0)
+            if refused:
+                shown, listed = listing(settings)
+                return (
+                    f"⚠️ {esc(refused)}",
+                    shown,
+                    gr.Dropdown(choices=listed, value=None),
+                    gr.skip(),
+                )
+
+            def audit(document: str, sha256: str, result: str) -> None:
+                access.record(request, "remove", document=document, sha256=sha256, result=result)
+
+            note, shown, listed = remove(name, audit)
+            return note, shown, gr.Dropdown(choices=listed, value=None), header(settings)
+
+        def whoami(request: gr.Request) -> tuple[Any, ...]:
+            """On load: who is signed in, and the document controls only for who may edit."""
+            editor = access.can_edit(request)
+            user = access.gate.user(request.username) if access.gate else None
+            who = f"Signed in as **{esc(user.name)}** ({user.role})" if user else ""
+            shown = [gr.update(visible=editor) for _ in controls]
+            return (who, *shown)
+
+        demo.load(whoami, outputs=[signed_in, *controls], api_visibility="private")
 
         add_button.click(
             added,
@@ -420,7 +483,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             outputs=[*library_outputs, heading],
             api_visibility="private",
         )
-        gr.api(make_api(settings), api_name="ask")
+        gr.api(make_api(settings, access), api_name="ask")
     return demo
 
 
@@ -430,6 +493,11 @@ def main() -> None:
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
     settings = Settings.from_env()
+    try:
+        access = Access.for_host(settings, host)
+    except AssistantError as exc:  # unsafe to serve as asked: say how to fix it, start nothing
+        log.error("%s", exc)
+        raise SystemExit(2) from None
     log.info("Loading the index and the model from %s ...", settings.index_dir)
     started = time.perf_counter()
     try:
@@ -447,9 +515,11 @@ def main() -> None:
             log.info("LLM %s ready", settings.llm)
         except AssistantError as exc:  # the quoted answers still work: say so, go on
             log.error("LLM unavailable, generated answers will fail: %s", exc)
-    demo = build_app(settings)
+    demo = build_app(settings, access)
     demo.queue(default_concurrency_limit=2, max_size=32)
     demo.launch(
+        auth=access.gate.check if access.gate else None,
+        auth_message="Sign in to ask the documents.",
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,
@@ -459,7 +529,9 @@ def main() -> None:
         footer_links=["api"],
         max_file_size=MAX_FILE_BYTES,
     )
-    log.info("Ready: http://%s:%d", host, port)
+    if access.gate:  # sessions end SESSION_SECONDS after sign-in
+        demo.server_app.tokens = Sessions()
+    log.info("Ready: http://%s:%d%s", host, port, " (sign-in on)" if access.gate else "")
     try:
         demo.block_thread()
     finally:

@@ -24,6 +24,7 @@ from sources_view import esc
 log = logging.getLogger("app")
 
 UPLOAD_TYPES = sorted(KINDS)
+Audited = Callable[[str, str, str], None]  # (document, sha256, result) for the audit log
 LIMITS = (
     f"PDF, Word (.docx), HTML, Markdown, text, or scans as PNG, JPEG or TIFF; at most "
     f"{MAX_FILE_BYTES // 1_000_000} MB per file and {MAX_FILES} files at a time. "
@@ -65,21 +66,30 @@ def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
     """The upload handler: (files, replace) -> (status markdown, document list, removal choices)."""
 
     def add(
-        files: list[Any] | None, replace: bool, on_page: Progress | None = None
+        files: list[Any] | None,
+        replace: bool,
+        on_page: Progress | None = None,
+        audit: Audited | None = None,
     ) -> tuple[str, str, list[str]]:
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
-            return "Choose one or more files first.", *_listing(settings)
+            return "Choose one or more files first.", *listing(settings)
         try:
             added = assistant.add_documents(paths, settings, replace=replace, on_page=on_page)
         except AssistantError as exc:
-            return f"⚠️ Nothing was added: {esc(str(exc))}", *_listing(settings)
+            for path in paths:
+                if audit:
+                    audit(path.name, _sha256(path), f"refused: {exc}")
+            return f"⚠️ Nothing was added: {esc(str(exc))}", *listing(settings)
+        for d in added:
+            if audit:
+                audit(d.source, d.sha256, "added")
         _open_now(settings)
         if not added:
-            return "These documents are already in the corpus.", *_listing(settings)
+            return "These documents are already in the corpus.", *listing(settings)
         done = "; ".join(f"**{esc(d.source)}** ({describe(d)})" for d in added)
         them = "it" if len(added) == 1 else "them"
-        return f"Added {done}. You can ask about {them} now.", *_listing(settings)
+        return f"Added {done}. You can ask about {them} now.", *listing(settings)
 
     return add
 
@@ -87,17 +97,33 @@ def make_add(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
 def make_remove(settings: Settings) -> Callable[..., tuple[str, str, Any]]:
     """The removal handler: name -> (status markdown, document list, removal choices)."""
 
-    def remove(name: str | None) -> tuple[str, str, list[str]]:
+    def remove(name: str | None, audit: Audited | None = None) -> tuple[str, str, list[str]]:
         if not name:
-            return "Choose a document to remove.", *_listing(settings)
+            return "Choose a document to remove.", *listing(settings)
+        digest = next(
+            (d.sha256 for d in assistant.documents(settings).documents if d.source == name), ""
+        )
         try:
             assistant.remove_document(name, settings)
         except AssistantError as exc:
-            return f"⚠️ {esc(str(exc))}", *_listing(settings)
+            if audit:
+                audit(name, digest, f"refused: {exc}")
+            return f"⚠️ {esc(str(exc))}", *listing(settings)
+        if audit:
+            audit(name, digest, "removed")
         _open_now(settings)
-        return f"Removed **{esc(name)}**.", *_listing(settings)
+        return f"Removed **{esc(name)}**.", *listing(settings)
 
     return remove
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _open_now(settings: Settings) -> None:
@@ -108,7 +134,8 @@ def _open_now(settings: Settings) -> None:
         log.warning("the new index could not be opened yet: %s", exc)
 
 
-def _listing(settings: Settings) -> tuple[str, list[str]]:
+def listing(settings: Settings) -> tuple[str, list[str]]:
+    """(document list HTML, removal choices) as they are now."""
     try:
         library = assistant.documents(settings)
     except AssistantError as exc:

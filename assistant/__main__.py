@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="take a document out of the index and the corpus")
     remove.add_argument("name", help="its name, as `assistant documents` lists it")
     sub.add_parser("documents", help="list the indexed documents and the skipped files")
+    user = sub.add_parser("user", help="who may sign in to the web chat ($ASSISTANT_USERS_FILE)")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    user_add = user_sub.add_parser(
+        "add", help="add a user or set a password (read from a prompt, or stdin)"
+    )
+    user_add.add_argument("name")
+    user_add.add_argument("--role", choices=("reader", "editor"), default="reader")
+    user_sub.add_parser("remove", help="remove a user").add_argument("name")
+    user_sub.add_parser("list", help="list the users and their roles")
+    audit = sub.add_parser("audit", help="print the audit log (sign-ins, adds, removes)")
+    audit.add_argument("--tail", type=int, metavar="N", help="only the last N entries")
     return parser
 
 
@@ -79,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("add", "remove", "documents"):
             return _corpus_command(args, settings)
+        if args.command in ("user", "audit"):
+            return _access_command(args, settings)
         from assistant.engine import ask_stream
         from assistant.types import Answer
 
@@ -128,6 +141,55 @@ def _corpus_command(args: argparse.Namespace, settings: Settings) -> int:
     for s in library.skipped:
         print(f"skipped: {s.reason}", file=sys.stderr)
     return 0
+
+
+def _access_command(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.access import Audit
+    from assistant.errors import ConfigError
+    from assistant.users import Users
+
+    if args.command == "audit":
+        if settings.audit_path is None:
+            raise ConfigError("no audit log: set ASSISTANT_USERS_FILE (or ASSISTANT_AUDIT_FILE)")
+        entries = Audit(settings.audit_path).lines()
+        for e in entries[-args.tail :] if args.tail else entries:
+            print(
+                "\t".join(
+                    e.get(k, "") for k in ("time", "user", "action", "document", "sha256", "result")
+                )
+            )
+        return 0
+    if settings.users_file is None:
+        raise ConfigError(
+            "set ASSISTANT_USERS_FILE to the users file (outside the repository), "
+            "e.g. ~/.config/assistant/users.json"
+        )
+    users = Users(settings.users_file)
+    if args.action == "add":
+        password = _read_password(args.name)
+        user = users.add(args.name, password, args.role)
+        print(f"{user.name} can sign in as {user.role} ({settings.users_file})")
+    elif args.action == "remove":
+        users.remove(args.name)
+        print(f"removed {args.name}")
+    else:
+        for u in users.list():
+            print(f"{u.name}\t{u.role}")
+    return 0
+
+
+def _read_password(name: str) -> str:
+    """From a prompt (twice) on a terminal, else the first line of stdin; never an argument."""
+    from assistant.errors import ConfigError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != first:
+            raise ConfigError("the two passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _count(n: int, noun: str) -> str:

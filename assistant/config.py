@@ -53,6 +53,21 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)  # openai; from OPENAI_API_KEY
     llm_max_tokens: int = 160
     llm_timeout: float = 120.0  # seconds to wait for a server's reply
+    # Sharing the web chat: a users file turns sign-in on (assistant/users.py); the audit
+    # log defaults to audit.jsonl beside it. open_page lets a non-loopback address serve
+    # an open, read-only page without users (refused otherwise).
+    users_file: Path | None = None
+    audit_file: Path | None = None
+    open_page: bool = False
+    questions_per_minute: int = 20  # per user, or per address on an open page
+    uploads_per_hour: int = 30  # files, per user
+
+    @property
+    def audit_path(self) -> Path | None:
+        """Where the audit log goes: ``audit_file``, else audit.jsonl beside the users file."""
+        if self.audit_file:
+            return self.audit_file
+        return self.users_file.parent / "audit.jsonl" if self.users_file else None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -99,6 +114,8 @@ class Settings:
             "llm_read_timeout": math.isfinite(self.llm_read_timeout) and self.llm_read_timeout > 0,
             "llm_max_tokens": self.llm_max_tokens >= 1,
             "llm_timeout": math.isfinite(self.llm_timeout) and self.llm_timeout > 0,
+            "questions_per_minute": self.questions_per_minute >= 1,
+            "uploads_per_hour": self.uploads_per_hour >= 1,
         }
         bad = [name for name, ok in limits.items() if not ok]
         if bad:
@@ -107,7 +124,8 @@ class Settings:
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/reader_passages/"
                 "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0, "
                 "answerer auto|llm|fast|learned|rules, llm_read windows|paragraphs, "
-                "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0; "
+                "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0, "
+                "questions_per_minute/uploads_per_hour >= 1; "
                 "fix the ASSISTANT_* variable"
             )
         if self.llm:
@@ -118,7 +136,7 @@ class Settings:
 
 def _convert(name: str, raw: str, default: Any) -> Any:
     try:
-        if isinstance(default, Path):
+        if isinstance(default, Path) or name.endswith("_file"):
             return Path(raw).expanduser()
         if isinstance(default, bool):
             return raw.lower() in {"1", "true", "yes", "on"}

@@ -297,3 +297,72 @@ def test_page__an_uploaded_scan_is_read_by_ocr_and_cited_with_its_page(
     expect(card).to_contain_text("harbour scan.pdf")
     expect(card).to_contain_text("page 2")
     screenshot(page, "browser-scan.png")
+
+
+@pytest.fixture(scope="module")
+def signin_server(start_app: Callable[..., AppServer], tmp_path_factory) -> tuple[AppServer, Path]:
+    """The web chat with sign-in on: a reader and an editor, its own corpus, index and audit log."""
+    from assistant.users import Users
+
+    root = tmp_path_factory.mktemp("signin")
+    (root / "corpus").mkdir()
+    article = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito.txt"
+    shutil.copy2(article, root / "corpus" / article.name)
+    users = Users(root / "users.json")
+    users.add("rita", "reader passphrase", "reader")
+    users.add("ed", "editor passphrase", "editor")
+    server = start_app(
+        ASSISTANT_CORPUS_DIR=str(root / "corpus"),
+        ASSISTANT_INDEX_DIR=str(root / "index"),
+        ASSISTANT_USERS_FILE=str(root / "users.json"),
+    )
+    return server, root
+
+
+def sign_in(page: Page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_page__a_reader_signs_in_asks_and_sees_no_document_controls(
+    signin_server: tuple[AppServer, Path], page: Page
+) -> None:
+    server, root = signin_server
+    page.goto(server.url)
+    expect(page.get_by_text("Sign in to ask the documents.")).to_be_visible()
+    sign_in(page, server.url, "rita", "wrong passphrase")
+    expect(page.get_by_text("Incorrect credentials")).to_be_visible()
+    sign_in(page, server.url, "rita", "reader passphrase")
+    expect(page.locator("#signed-in")).to_contain_text("Signed in as rita (reader)")
+    ask_and_wait(page, "How much did Seres lose in 2020?", "1.73 billion yuan")
+    page.get_by_text("Documents", exact=True).click()
+    expect(page.locator("#doc-listing")).to_contain_text("seres-huawei-aito.txt")
+    expect(page.locator("#upload")).to_be_hidden()
+    expect(page.locator("#add-documents")).to_be_hidden()
+    expect(page.locator("#remove-document")).to_be_hidden()
+    screenshot(page, "browser-reader.png")
+    page.locator("#sign-out").click()
+    expect(page.get_by_text("Sign in to ask the documents.")).to_be_visible()
+    entries = [line for line in (root / "audit.jsonl").read_text().splitlines() if '"rita"' in line]
+    assert '"result": "wrong password"' in entries[0] and '"result": "ok"' in entries[1]
+
+
+def test_page__an_editor_signs_in_and_adds_a_document_which_the_audit_log_records(
+    signin_server: tuple[AppServer, Path], page: Page, tmp_path: Path
+) -> None:
+    server, root = signin_server
+    notes = tmp_path / "garden notes.md"
+    notes.write_text(
+        "# Garden\n\nThe allotment treasurer, Ivo Marsh, keeps a seed budget of 300 euros.\n"
+    )
+    sign_in(page, server.url, "ed", "editor passphrase")
+    expect(page.locator("#signed-in")).to_contain_text("Signed in as ed (editor)")
+    page.get_by_text("Documents", exact=True).click()
+    page.locator("#upload input[type=file]").set_input_files(str(notes))
+    page.locator("#add-documents").click()
+    expect(page.locator("#library-status")).to_contain_text("Added garden notes.md", timeout=60_000)
+    added = [line for line in (root / "audit.jsonl").read_text().splitlines() if '"add"' in line]
+    assert '"user": "ed"' in added[-1] and '"document": "garden notes.md"' in added[-1]
+    assert '"result": "added"' in added[-1]
