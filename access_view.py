@@ -67,9 +67,12 @@ class Access:
         return f"address {getattr(client, 'host', 'unknown')}"
 
     def may_ask(self, request: Any) -> str | None:
-        """None when the request may ask now, else the message to show."""
+        """None when the request may ask now, else the message to show (one person's page
+        on loopback has no limit)."""
         if self.gate is not None and self.gate.user(getattr(request, "username", None)) is None:
             return "sign in first"
+        if self.gate is None and not self.read_only:
+            return None
         return self.limits.question(self.who(request))
 
     def may_edit(self, request: Any, files: int = 1) -> str | None:

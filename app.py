@@ -155,13 +155,14 @@ def _preview(question: str, limit: int = 300) -> str:
     return f"{question[:limit]}… ({len(question):,} characters)"
 
 
-def make_respond(settings: Settings, access: Access):
+def make_respond(settings: Settings, access: Access | None = None):
     """The chat handler: streams the reply, then fills the sources panel.
 
     With an LLM configured and the generated style chosen, the LLM's tokens stream in
     as written; when it finishes, the checked reply replaces them, with a line saying
-    whether it passed.
+    whether it passed. ``access`` (default: one person's page) may refuse a question.
     """
+    access = access or Access.for_host(settings, "127.0.0.1")
 
     def respond(
         message: str,
@@ -251,8 +252,9 @@ def make_respond(settings: Settings, access: Access):
     return respond
 
 
-def make_api(settings: Settings, access: Access):
+def make_api(settings: Settings, access: Access | None = None):
     """The ``/ask`` endpoint: question (+ optional history) -> ``Answer.to_dict()``."""
+    access = access or Access.for_host(settings, "127.0.0.1")
 
     def api_ask(
         question: str,

@@ -1,7 +1,8 @@
 """Adding, removing and listing the corpus's documents, each change indexed as one step.
 
 ``add_documents`` checks every file before anything changes (name, size, type by
-content, readable text), stages it beside the corpus, builds the index incrementally
+content, readable text; read in a child process with memory and time caps, so a
+hostile file costs one message), stages it beside the corpus, builds the index incrementally
 with the staged files, and only after the new index is current moves them into the
 corpus folder. ``remove_document`` builds without the file, then deletes it. Both hold
 the index lock, so a failed or interrupted change leaves the previous index answering
@@ -25,9 +26,10 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import CorpusError
-from assistant.formats import KINDS, MAX_FILE_BYTES, extract, kind_of
+from assistant.formats import KINDS, MAX_FILE_BYTES, kind_of
 from assistant.ingest import CorpusFile, Document, document_of, scan_corpus
 from assistant.ocr import OcrOptions, Progress, ocr_options
+from assistant.sandbox import extract_apart
 from assistant.types import DocumentInfo, Library
 
 MAX_FILES = 20  # files per add
@@ -193,7 +195,8 @@ def _check(path: Path, ocr: OcrOptions) -> tuple[str, bytes, Document]:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path} can't be read ({exc.strerror}); check it") from None
-    return name, data, document_of(name, data, extract(data, name, ocr))  # type by content, text
+    # type by content, some text in it; read in a child process with memory and time caps
+    return name, data, document_of(name, data, extract_apart(data, name, ocr))
 
 
 def _remove_empty(folder: Path) -> None:

@@ -420,15 +420,33 @@ def test_add_documents__parses_each_added_file_once(
     import assistant.index
 
     calls: list[str] = []
-    real = assistant.formats.extract
+    real = assistant.corpus.extract_apart
 
-    def counting(data: bytes, name: str) -> Any:
+    def counting(data: bytes, name: str, ocr: Any = None) -> Any:
         calls.append(name)
-        return real(data, name)
+        return real(data, name, ocr)
 
-    monkeypatch.setattr(assistant.corpus, "extract", counting)
+    monkeypatch.setattr(assistant.corpus, "extract_apart", counting)
     monkeypatch.setattr(assistant.index, "read_document", lambda *a, **k: pytest.fail("re-read"))
 
     add_documents([uploads / "ferry.docx"], settings)
 
     assert calls == ["ferry.docx"]
+
+
+def test_extract_apart__a_runaway_reader_costs_one_message_and_the_caller_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import assistant.sandbox as sandbox
+
+    scan = make_scan("PNG")
+    got = sandbox.extract_apart(scan, "scan.png")  # the same text as in process
+    assert "Kestrel Bay harbour" in got.text and got.ocr_pages == (1,)
+    monkeypatch.setattr(sandbox, "MEMORY_BYTES", 300 * 1024**2)
+    with pytest.raises(CorpusError, match=r"^scan\.png could not be read within 300 MB of memory"):
+        sandbox.extract_apart(scan, "scan.png")
+    monkeypatch.setattr(sandbox, "MEMORY_BYTES", 6 * 1024**3)
+    monkeypatch.setattr(sandbox, "SECONDS", 0.5)
+    with pytest.raises(CorpusError, match=r"^scan\.png took longer than 0\.5 s to read"):
+        sandbox.extract_apart(scan, "scan.png")
+    assert sandbox.extract_apart(b"# Notes\n\nStill here.", "n.md").text == "# Notes\n\nStill here."

@@ -255,7 +255,7 @@ def test_scan_corpus__lists_subfolders_skips_hidden_files_and_flags_unread_types
     (tmp_path / "b.txt").write_text("Second file.", encoding="utf-8")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.md").write_text("# Notes\n\nA note.", encoding="utf-8")
-    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / ".draft.txt").write_text("Hidden draft.", encoding="utf-8")
     (tmp_path / "examples.json").write_text('{"examples": []}', encoding="utf-8")
 
@@ -264,12 +264,12 @@ def test_scan_corpus__lists_subfolders_skips_hidden_files_and_flags_unread_types
     assert [(f.source, f.problem is None) for f in files] == [
         ("b.txt", True),
         ("notes/a.md", True),
-        ("photo.png", False),
+        ("sheet.xlsx", False),
     ]
-    assert "does not read .png" in str(files[2].problem)
-    with pytest.raises(CorpusError, match=r"photo\.png"):
+    assert "does not read .xlsx" in str(files[2].problem)
+    with pytest.raises(CorpusError, match=r"sheet\.xlsx"):
         read_corpus(tmp_path)
-    (tmp_path / "photo.png").unlink()
+    (tmp_path / "sheet.xlsx").unlink()
     assert [d.source for d in read_corpus(tmp_path)] == ["b.txt", "notes/a.md"]
 
 
