@@ -124,8 +124,18 @@ def check_loopback(url: str) -> None:
         raise SystemExit(f"refusing {url}: this load generator only talks to loopback hosts")
 
 
-def run(url: str, clients: int, questions: int, timeout: float) -> Report:
-    """Run the load: ``clients`` threads x ``questions`` requests, within ``timeout`` seconds."""
+def run(
+    url: str,
+    clients: int,
+    questions: int,
+    timeout: float,
+    accounts: list[tuple[str, str]] | None = None,
+) -> Report:
+    """Run the load: ``clients`` threads x ``questions`` requests, within ``timeout`` seconds.
+
+    ``accounts``: (name, password) to sign in with when the app has sign-in on; client i
+    signs in as ``accounts[i % len(accounts)]``.
+    """
     from gradio_client import Client
 
     check_loopback(url)
@@ -138,7 +148,8 @@ def run(url: str, clients: int, questions: int, timeout: float) -> Report:
 
     def client_thread(i: int) -> None:
         try:
-            client: Any = Client(url, verbose=False, analytics_enabled=False)
+            auth = accounts[i % len(accounts)] if accounts else None
+            client: Any = Client(url, auth=auth, verbose=False, analytics_enabled=False)
         except Exception as exc:  # the app is down or not a gradio app: count, don't crash
             client = exc
         with contextlib.suppress(threading.BrokenBarrierError):
@@ -220,12 +231,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--questions", type=int, default=3, help="questions per client")
     parser.add_argument("--timeout", type=float, default=300.0, help="total seconds")
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="FILE",
+        help="lines of NAME:PASSWORD to sign in with (one per client, reused round-robin)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.questions <= MAX_QUESTIONS:
         parser.error(f"--clients 1..{MAX_CLIENTS}, --questions 1..{MAX_QUESTIONS}")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
-    report = run(args.url, args.clients, args.questions, args.timeout)
+    accounts = None
+    if args.accounts:
+        lines = args.accounts.read_text(encoding="utf-8").splitlines()
+        accounts = [tuple(line.split(":", 1)) for line in lines if ":" in line]
+    report = run(args.url, args.clients, args.questions, args.timeout, accounts)  # type: ignore[arg-type]
     print_report(report)
     return 0 if report.ok else 1
 

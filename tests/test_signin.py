@@ -82,3 +82,33 @@ def test_app__refuses_a_non_loopback_address_without_users(
     with pytest.raises(RuntimeError, match=r"exited with 2") as refused:
         start_app(GRADIO_SERVER_NAME="0.0.0.0", ASSISTANT_USERS_FILE="")
     assert "refusing to serve on 0.0.0.0 without sign-in: add a user" in str(refused.value)
+
+
+def test_load__twenty_signed_in_clients_ten_questions_each_no_errors_and_the_limit_holds(
+    start_app: Callable[..., AppServer], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import importlib.util
+    import sys
+
+    from test_load import LOAD_PY  # the load generator the unsigned load test runs
+
+    root = tmp_path_factory.mktemp("load")
+    users = Users(root / "users.json")
+    accounts = [(f"user{i}", f"passphrase number {i}") for i in range(20)]
+    for name, password in accounts:
+        users.add(name, password, "reader")
+    server = start_app(
+        ASSISTANT_USERS_FILE=str(root / "users.json"), ASSISTANT_QUESTIONS_PER_MINUTE="10"
+    )
+    spec = importlib.util.spec_from_file_location("bench_load_signed", LOAD_PY)
+    assert spec is not None and spec.loader is not None
+    load = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = load
+    spec.loader.exec_module(load)
+
+    report = load.run(server.url, clients=20, questions=10, timeout=600, accounts=accounts)
+
+    assert len(report.answered) == 200 and not report.errors and not report.mismatches
+    extra = Client(server.url, auth=accounts[0], verbose=False)
+    with pytest.raises(Exception, match=r"user0: 10 questions a minute at most"):
+        extra.predict(QUESTION, api_name="/ask")
