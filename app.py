@@ -323,7 +323,7 @@ def documents_panel(settings: Settings) -> tuple[Any, list[Any]]:
             file_types=UPLOAD_TYPES,
             elem_id="upload",
         )
-        gr.Markdown(LIMITS, elem_id="library-limits")
+        limits = gr.Markdown(LIMITS, elem_id="library-limits")
         replace_same = gr.Checkbox(label="Replace a document of the same name", value=False)
         add_button = gr.Button("Add to the documents", variant="primary", elem_id="add-documents")
         with gr.Row():
@@ -332,7 +332,8 @@ def documents_panel(settings: Settings) -> tuple[Any, list[Any]]:
             )
             remove_button = gr.Button("Remove", variant="stop", elem_id="remove-document")
         status = gr.Markdown(elem_id="library-status")
-    return (upload, replace_same, add_button, choice, remove_button), [status, listing, choice]
+    controls = (upload, limits, replace_same, add_button, choice, remove_button)
+    return controls, [status, listing, choice]
 
 
 def build_app(settings: Settings | None = None, access: Access | None = None) -> gr.Blocks:
@@ -421,7 +422,7 @@ def build_app(settings: Settings | None = None, access: Access | None = None) ->
         msg.submit(**io, trigger_mode="always_last")
         examples.load_input_event.then(**io)
         clear.click(new_chat, outputs=[msg, chatbot, turns, sources], api_visibility="private")
-        upload, replace_same, add_button, choice, remove_button = controls
+        upload, _, replace_same, add_button, choice, remove_button = controls
         add, remove = make_add(settings), make_remove(settings)
 
         def added(
@@ -521,7 +522,9 @@ def main() -> None:
     demo.queue(default_concurrency_limit=2, max_size=32)
     demo.launch(
         auth=access.gate.check if access.gate else None,
-        auth_message="Sign in to ask the documents.",
+        auth_message=(
+            "Sign in to ask the documents. After 5 wrong passwords a name is locked for 5 minutes."
+        ),
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,

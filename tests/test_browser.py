@@ -342,6 +342,7 @@ def test_page__a_reader_signs_in_asks_and_sees_no_document_controls(
     expect(page.locator("#upload")).to_be_hidden()
     expect(page.locator("#add-documents")).to_be_hidden()
     expect(page.locator("#remove-document")).to_be_hidden()
+    expect(page.locator("#library-limits")).to_be_hidden()
     screenshot(page, "browser-reader.png")
     page.locator("#sign-out").click()
     expect(page.get_by_text("Sign in to ask the documents.")).to_be_visible()
@@ -352,7 +353,11 @@ def test_page__a_reader_signs_in_asks_and_sees_no_document_controls(
 def test_page__an_editor_signs_in_and_adds_a_document_which_the_audit_log_records(
     signin_server: tuple[AppServer, Path], page: Page, tmp_path: Path
 ) -> None:
+    from makedocs import make_docx_bomb
+
     server, root = signin_server
+    bomb = tmp_path / "minutes.docx"
+    bomb.write_bytes(make_docx_bomb(400_000_000))
     notes = tmp_path / "garden notes.md"
     notes.write_text(
         "# Garden\n\nThe allotment treasurer, Ivo Marsh, keeps a seed budget of 300 euros.\n"
@@ -363,6 +368,13 @@ def test_page__an_editor_signs_in_and_adds_a_document_which_the_audit_log_record
     page.locator("#upload input[type=file]").set_input_files(str(notes))
     page.locator("#add-documents").click()
     expect(page.locator("#library-status")).to_contain_text("Added garden notes.md", timeout=60_000)
+    page.locator("#upload input[type=file]").set_input_files(str(bomb))
+    page.locator("#add-documents").click()
+    expect(page.locator("#library-status")).to_contain_text(
+        "Nothing was added: minutes.docx would inflate to 400 MB"
+    )
+    ask_and_wait(page, "Who keeps the seed budget?", "Ivo Marsh")  # still answering
     added = [line for line in (root / "audit.jsonl").read_text().splitlines() if '"add"' in line]
-    assert '"user": "ed"' in added[-1] and '"document": "garden notes.md"' in added[-1]
-    assert '"result": "added"' in added[-1]
+    assert '"user": "ed"' in added[-2] and '"document": "garden notes.md"' in added[-2]
+    assert '"result": "added"' in added[-2]
+    assert '"document": "minutes.docx"' in added[-1] and '"result": "refused: ' in added[-1]

@@ -32,6 +32,7 @@ def shared(
     users = Users(root / "users.json")
     users.add("rita", "reader passphrase", "reader")
     users.add("lou", "locked passphrase", "reader")
+    users.add("ed", "editor passphrase", "editor")
     server = start_app(
         ASSISTANT_CORPUS_DIR=str(root / "corpus"),
         ASSISTANT_INDEX_DIR=str(root / "index"),
@@ -57,6 +58,8 @@ def test_api__refused_without_credentials_and_answers_a_signed_in_reader(
     assert answers == ["1.73 billion yuan"] * 3
     with pytest.raises(Exception, match=r"rita: 3 questions a minute at most; try again in \d+ s"):
         client.predict(QUESTION, api_name="/ask")
+    editor = Client(server.url, auth=("ed", "editor passphrase"), verbose=False)
+    assert editor.predict(QUESTION, api_name="/ask")["answer"] == "1.73 billion yuan"  # own limit
 
 
 def test_signin__a_name_is_locked_after_repeated_wrong_passwords(
