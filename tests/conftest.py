@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -164,3 +165,20 @@ def llama_server(
         yield url
     finally:
         stop_process(proc)
+
+
+def signed_in_app(root: Path, accounts: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """A copy of the seed article under ``root/corpus`` and a users file of ``accounts``
+    (name -> (password, role)); returns the app's environment for them."""
+    from assistant.users import Users
+
+    (root / "corpus").mkdir()
+    shutil.copy2(ROOT / "corpus" / "seres-huawei-aito.txt", root / "corpus")
+    users = Users(root / "users.json")
+    for name, (password, role) in accounts.items():
+        users.add(name, password, role)
+    return {
+        "ASSISTANT_CORPUS_DIR": str(root / "corpus"),
+        "ASSISTANT_INDEX_DIR": str(root / "index"),
+        "ASSISTANT_USERS_FILE": str(root / "users.json"),
+    }

@@ -302,21 +302,11 @@ def test_page__an_uploaded_scan_is_read_by_ocr_and_cited_with_its_page(
 @pytest.fixture(scope="module")
 def signin_server(start_app: Callable[..., AppServer], tmp_path_factory) -> tuple[AppServer, Path]:
     """The web chat with sign-in on: a reader and an editor, its own corpus, index and audit log."""
-    from assistant.users import Users
+    from conftest import signed_in_app
 
     root = tmp_path_factory.mktemp("signin")
-    (root / "corpus").mkdir()
-    article = Path(__file__).resolve().parent.parent / "corpus" / "seres-huawei-aito.txt"
-    shutil.copy2(article, root / "corpus" / article.name)
-    users = Users(root / "users.json")
-    users.add("rita", "reader passphrase", "reader")
-    users.add("ed", "editor passphrase", "editor")
-    server = start_app(
-        ASSISTANT_CORPUS_DIR=str(root / "corpus"),
-        ASSISTANT_INDEX_DIR=str(root / "index"),
-        ASSISTANT_USERS_FILE=str(root / "users.json"),
-    )
-    return server, root
+    accounts = {"rita": ("reader passphrase", "reader"), "ed": ("editor passphrase", "editor")}
+    return start_app(**signed_in_app(root, accounts)), root
 
 
 def sign_in(page: Page, url: str, name: str, password: str) -> None:

@@ -6,13 +6,12 @@ against it on loopback.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import AppServer
+from conftest import AppServer, signed_in_app
 from gradio_client import Client
 
 from assistant.access import LOCK_AFTER
@@ -27,19 +26,12 @@ def shared(
     start_app: Callable[..., AppServer], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[AppServer, Path]:
     root = tmp_path_factory.mktemp("shared")
-    (root / "corpus").mkdir()
-    shutil.copy2(ROOT / "corpus" / "seres-huawei-aito.txt", root / "corpus")
-    users = Users(root / "users.json")
-    users.add("rita", "reader passphrase", "reader")
-    users.add("lou", "locked passphrase", "reader")
-    users.add("ed", "editor passphrase", "editor")
-    server = start_app(
-        ASSISTANT_CORPUS_DIR=str(root / "corpus"),
-        ASSISTANT_INDEX_DIR=str(root / "index"),
-        ASSISTANT_USERS_FILE=str(root / "users.json"),
-        ASSISTANT_QUESTIONS_PER_MINUTE="3",
-    )
-    return server, root
+    accounts = {
+        "rita": ("reader passphrase", "reader"),
+        "lou": ("locked passphrase", "reader"),
+        "ed": ("editor passphrase", "editor"),
+    }
+    return start_app(**signed_in_app(root, accounts), ASSISTANT_QUESTIONS_PER_MINUTE="3"), root
 
 
 def test_api__refused_without_credentials_and_answers_a_signed_in_reader(
