@@ -4,8 +4,9 @@ Scope: reading the bytes of ``.txt``/``.md``/``.pdf``/``.docx``/``.html``/``.htm
 and of scans (``.png``/``.jpg``/``.tif``, and PDF pages without a text layer, read by
 OCR through ``scans``) into the text the index stores, checking by content (not only by
 extension) that a file is what its name says, and turning every problem into a
-``CorpusError`` that names the file and the next step. Headings come out as markdown ``#`` lines, table rows as cells
-joined by " | ", paragraphs separated by blank lines, line ends always "\\n".
+``CorpusError`` that names the file and the next step. Headings come out as markdown
+``#`` lines, table rows as cells joined by " | ", paragraphs separated by blank lines,
+line ends always "\\n".
 Text files are returned exactly as decoded, so offsets in the file and the text agree.
 Non-goals: layout analysis of text-layer PDFs (columns), tables beyond rows of cells,
 headers/footers/footnotes of Word files, and running anything a document contains.
