@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ModelError
-from assistant.llm import load_backend, server_url
+from assistant.llm import Backend, load_backend, parse_backend, server_url
 from assistant.prompts import writer_messages
 from assistant.types import Answer, Dropped
 from assistant.verify import Verification, markers, strip_markers, verify
@@ -54,7 +54,7 @@ def stream_generated(
     parts: list[str] = []
     with backend.lock:
         try:
-            for chunk in backend.llm.stream_chat(prompt(question, extractive)):
+            for chunk in _chunks(backend, prompt(question, extractive)):
                 if chunk.delta:
                     parts.append(chunk.delta)
                     yield chunk.delta
@@ -63,6 +63,15 @@ def stream_generated(
         except Exception as exc:  # each integration raises its own client errors
             raise ModelError(_backend_failure(settings, exc)) from None
     yield checked(extractive, "".join(parts))
+
+
+def _chunks(backend: Backend, messages: list[ChatMessage]) -> Iterator[Any]:
+    """The streamed reply; an in-process llama.cpp model streams from its own thread."""
+    if parse_backend(backend.spec)[0] == "llamacpp":
+        from assistant import llm_thread
+
+        return llm_thread.stream(lambda: backend.llm.stream_chat(messages))
+    return iter(backend.llm.stream_chat(messages))
 
 
 def checked(extractive: Answer, reply: str) -> Answer:

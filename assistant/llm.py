@@ -115,14 +115,18 @@ def _llamacpp(module: Any, target: str, settings: Settings) -> LLM:
     path = Path(target).expanduser()
     if not path.is_file():
         raise ModelError(f"no model file at {path}; point ASSISTANT_LLM at a .gguf file")
+    from assistant import llm_thread
+
     try:
-        llm = module.LlamaCPP(
-            model_path=str(path),
-            temperature=0.0,
-            max_new_tokens=settings.llm_max_tokens,
-            context_window=CONTEXT_WINDOW,
-            model_kwargs={"n_threads": os.cpu_count() or 1, "seed": 0, "verbose": False},
-            verbose=False,
+        llm = llm_thread.run(
+            lambda: module.LlamaCPP(
+                model_path=str(path),
+                temperature=0.0,
+                max_new_tokens=settings.llm_max_tokens,
+                context_window=CONTEXT_WINDOW,
+                model_kwargs={"n_threads": os.cpu_count() or 1, "seed": 0, "verbose": False},
+                verbose=False,
+            )
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(f"{path} could not be loaded as a GGUF model: {exc}") from None

@@ -15,7 +15,6 @@ Non-goals: choosing passages (``context``), deciding to answer (``decide``).
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from assistant.prompts import DECLINE, reader_messages, stated_messages
 from assistant.quote import Located, clean, locate
 
 TOP_LOGPROBS = 10  # alternatives kept for the first token of each reply
-_generating = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def _starts(first: dict[str, float], word: str) -> float:
 
 
 class LocalChat:
-    """The model in this process (llama-cpp-python); one reply at a time.
+    """The model in this process (llama-cpp-python), on the llama.cpp thread (``llm_thread``).
 
     It formats the chat with the model's own template, then generates greedily token by
     token: the first token's distribution comes from the logits of the prompt's last
@@ -125,7 +123,6 @@ class LocalChat:
 
     def __init__(self, llama: Any, name: str) -> None:
         self.llama, self.name = llama, name
-        self.lock = _generating  # one generation at a time on the process's one model
         fmt = chat_template(llama)
         if fmt is None:
             raise ModelError(f"the reader model {name} has no chat template in its GGUF metadata")
@@ -138,6 +135,13 @@ class LocalChat:
     def complete(
         self, messages: list[dict[str, str]], max_tokens: int, timeout: float
     ) -> Completion:
+        from assistant import llm_thread
+
+        return llm_thread.run(self._complete, messages, max_tokens, timeout)
+
+    def _complete(
+        self, messages: list[dict[str, str]], max_tokens: int, timeout: float
+    ) -> Completion:
         began = time.perf_counter()
         deadline = began + timeout
         tokens = self.llama.tokenize(
@@ -148,23 +152,18 @@ class LocalChat:
             tokens = tokens[: room // 2] + tokens[len(tokens) - (room - room // 2) :]
         out: list[int] = []
         first: dict[str, float] = {}
-        with self.lock:
-            try:
-                for token in self.llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
-                    if not out and not first:
-                        first = self._top(self._last_logits())
-                    if token in self.stops:
-                        break
-                    out.append(token)
-                    text = self.llama.detokenize(out).decode("utf-8", "ignore")
-                    if (
-                        len(out) >= max_tokens
-                        or "\n" in text.strip()
-                        or time.perf_counter() > deadline
-                    ):
-                        break  # a reply that runs on is cut by the token and wall-clock limits
-            except (RuntimeError, ValueError, OSError) as exc:
-                raise ModelError(f"the reader model {self.name} failed: {exc}") from None
+        try:
+            for token in self.llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+                if not out and not first:
+                    first = self._top(self._last_logits())
+                if token in self.stops:
+                    break
+                out.append(token)
+                text = self.llama.detokenize(out).decode("utf-8", "ignore")
+                if len(out) >= max_tokens or "\n" in text.strip() or time.perf_counter() > deadline:
+                    break  # a reply that runs on is cut by the token and wall-clock limits
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"the reader model {self.name} failed: {exc}") from None
         text = self.llama.detokenize(out).decode("utf-8", "ignore")
         return Completion(text.strip(), first, len(tokens), time.perf_counter() - began)
 

@@ -231,14 +231,18 @@ def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
                     "llama-cpp-python is missing, so the reader model can't run; "
                     "run `make install` (or pip install llama-cpp-python)"
                 ) from None
+            from assistant import llm_thread
+
             try:
-                llama = Llama(
-                    model_path=str(path),
-                    n_ctx=context,
-                    n_threads=threads or os.cpu_count() or 1,
-                    n_batch=512,
-                    seed=0,
-                    verbose=False,
+                llama = llm_thread.run(
+                    lambda: Llama(
+                        model_path=str(path),
+                        n_ctx=context,
+                        n_threads=threads or os.cpu_count() or 1,
+                        n_batch=512,
+                        seed=0,
+                        verbose=False,
+                    )
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelError(
