@@ -85,13 +85,16 @@ def windows(
         if at is None:
             continue
         lo, hi = max(0, at - width), min(len(members) - 1, at + width)
-        for n, (k, a, b) in enumerate(spans):
-            if k == key and lo <= b + 1 and a <= hi + 1:
-                spans[n] = (k, min(a, lo), max(b, hi))
-                break
-        else:
-            if len(spans) == count:
-                continue
+        touching = [
+            n for n, (k, a, b) in enumerate(spans) if k == key and lo <= b + 1 and a <= hi + 1
+        ]
+        if touching:  # one window for all it touches, where the best of them was
+            first = touching[0]
+            lo = min(lo, *(spans[n][1] for n in touching))
+            hi = max(hi, *(spans[n][2] for n in touching))
+            spans[first] = (key, lo, hi)
+            spans = [s for n, s in enumerate(spans) if n not in touching[1:]]
+        elif len(spans) < count:
             spans.append((key, lo, hi))
     return [join(list(paragraphs[k].passages[a : b + 1])) for k, a, b in spans]
 

@@ -1,0 +1,66 @@
+"""What the language model reads: paragraphs rebuilt at exact offsets, sentence windows."""
+
+from __future__ import annotations
+
+from assistant.context import paragraphs_of, windows, within
+from assistant.types import Hit, Passage
+
+SENTENCES = ["One a.", "Two b.", "Three c.", "Four d.", "Five e.", "Six f.", "Seven g."]
+
+
+def _passages() -> list[Passage]:
+    out, pos = [], 0
+    for n, text in enumerate(SENTENCES):
+        out.append(
+            Passage(
+                f"d.txt#{pos}-{pos + len(text)}",
+                "d.txt",
+                pos,
+                pos + len(text),
+                text,
+                None,
+                "sentence",
+                0,
+                n,
+                text,
+            )
+        )
+        pos += len(text) + 1
+    return out
+
+
+def _hit(p: Passage) -> Hit:
+    return Hit(passage=p, score=1.0, dense=0.5, dense_context=0.5, lexical=0.0)
+
+
+def test_paragraph__text_sits_at_the_document_offsets() -> None:
+    piece = paragraphs_of(_passages())[("d.txt", 0)]
+    doc = " ".join(SENTENCES)
+    assert piece.start == 0 and piece.text == doc
+    assert piece.sentence_at(doc.index("Four")).text == "Four d."
+
+
+def test_windows__hits_far_apart_give_two_windows_best_first() -> None:
+    ps = _passages()
+    got = windows([_hit(ps[5]), _hit(ps[1])], paragraphs_of(ps), count=3)
+    assert [w.text for w in got] == ["Five e. Six f. Seven g.", "One a. Two b. Three c."]
+
+
+def test_windows__a_window_joining_two_others_leaves_one_window_and_no_repeated_text() -> None:
+    ps = _passages()
+    hits = [_hit(ps[0]), _hit(ps[4]), _hit(ps[2])]  # windows 0-1 and 3-5, then 1-3 joins them
+    got = windows(hits, paragraphs_of(ps), count=3)
+    assert [w.text for w in got] == ["One a. Two b. Three c. Four d. Five e. Six f."]
+
+
+def test_windows__count_limits_new_windows_but_not_growing_ones() -> None:
+    ps = _passages()
+    got = windows([_hit(ps[0]), _hit(ps[6]), _hit(ps[4])], paragraphs_of(ps), count=1)
+    assert [w.text for w in got] == ["One a. Two b."]
+
+
+def test_within__keeps_the_best_pieces_that_fit_and_cuts_a_first_one_too_long() -> None:
+    ps = _passages()
+    paragraph = paragraphs_of(ps)[("d.txt", 0)]
+    got = within([paragraph], 20)
+    assert len(got) == 1 and len(got[0].text) <= 20 and paragraph.text.startswith(got[0].text)
