@@ -105,6 +105,7 @@ class CascadeAnswerer:
             similarity=located.similarity if located else 0.0,
             p_decline=reading.p_decline,
             p_stated=reading.p_stated,
+            token_probs=reading.token_probs,
             piece_rank=located.passage if located else 0,
             read="\n".join(p.text for p in pieces),
             fast_confidence=proposal.confidence,

@@ -43,8 +43,8 @@ class Settings:
     reader_llm: str = ""
     reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
     llm_read: str = "windows"  # what it reads: "windows" (hit +-1 sentence) or "paragraphs"
-    llm_pieces: int = 2  # how many windows or paragraphs
-    llm_read_chars: int = 1600  # passages cut to this many characters (about 400 tokens)
+    llm_pieces: int = 3  # how many windows or paragraphs
+    llm_read_chars: int = 2400  # passages cut to this many characters (about 550 tokens)
     llm_threads: int = 0  # 0 = every core
     llm_read_timeout: float = 60.0  # seconds per reply before it is cut
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".

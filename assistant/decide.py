@@ -42,6 +42,7 @@ class Signals:
     similarity: float  # of the quote to the located span (1.0 exact, 0 when none)
     p_decline: float  # first token starts "unanswerable"
     p_stated: float  # "yes" to "Do the passages explicitly state the answer?"
+    token_probs: tuple[float, ...]  # the probability of each token of the model's reply
     piece_rank: int  # 0 = the quote is in the best retrieved piece
     read: str  # all the text it read
     fast_confidence: float
@@ -63,8 +64,14 @@ def features(s: Signals) -> dict[str, float]:
         "declined": float(s.declined),
         "similarity": s.similarity,
         "p_decline": s.p_decline,
-        "p_stated": s.p_stated if quoted else 0.0,
-        "logit_stated": _logit(s.p_stated) if quoted else 0.0,
+        "p_stated": s.p_stated,
+        "logit_stated": _logit(s.p_stated),
+        "reply_p_min": min(s.token_probs) if quoted and s.token_probs else 0.0,
+        "reply_p_mean": (
+            math.exp(sum(math.log(max(p, 1e-9)) for p in s.token_probs) / len(s.token_probs))
+            if quoted and s.token_probs
+            else 0.0
+        ),
         "piece_rank": math.log1p(s.piece_rank) if quoted else 0.0,
         "quote_words": math.log1p(len(s.quote.split())),
         "quote_in_question": (

@@ -2,10 +2,11 @@
 
 ``LLMReader.read`` sends the passages and the question (``prompts.reader_messages``) to
 the model, greedy, with a token and a wall-clock limit, and keeps the first token's
-probabilities: how likely the model was to say "unanswerable". When it quotes, the
-quote is located in the passages (``quote.locate``) and, in the same conversation, the
-model is asked whether the passages state the answer (``prompts.STATED``): with
-llama.cpp's prompt cache only that last line is read again. What cannot be located is
+probabilities: how likely the model was to say "unanswerable", and each reply token's
+probability. A quote is located in the passages (``quote.locate``). Then the model is
+asked, after the same passages and question but without its reply, whether the
+passages state the answer (``prompts.STATED``): with llama.cpp's prompt cache only that
+last line is read again. What cannot be located is
 not an answer. Two ways to run the model, one interface (``Chat``): in this process
 (llama-cpp-python, the bundled GGUF) or an OpenAI-compatible server (``llama_cpp.server``,
 vLLM) that several app processes share.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.errors import ModelError
-from assistant.prompts import DECLINE, reader_messages, stated_messages
+from assistant.prompts import DECLINE, check_messages, reader_messages
 from assistant.quote import Located, clean, locate
 
 TOP_LOGPROBS = 10  # alternatives kept for the first token of each reply
@@ -35,6 +36,7 @@ class Completion:
     first: dict[str, float]
     prompt_tokens: int
     seconds: float
+    probs: tuple[float, ...] = ()  # the probability of each token of the reply, as chosen
 
 
 class Chat(Protocol):
@@ -56,6 +58,7 @@ class Reading:
     located: Located | None  # where its quote is in the passages it read
     p_decline: float  # probability that its first token starts "unanswerable"
     p_stated: float  # probability of "yes" to "Do the passages explicitly state the answer?"
+    token_probs: tuple[float, ...]  # the probability of each token of the reply
     prompt_tokens: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
@@ -76,25 +79,25 @@ class LLMReader:
         declined = not quote or quote.lower().rstrip(".").strip() == DECLINE
         located = None if declined else locate(quote, passages)
         p_decline = _starts(first.first, DECLINE)
-        p_stated = 0.0
-        timings = {"read": first.seconds}
-        seconds = first.seconds
-        if located is not None:
-            check = self.chat.complete(stated_messages(messages, first.text), 1, self.timeout)
-            yes, no = _starts(check.first, "yes"), _starts(check.first, "no")
-            p_stated = yes / (yes + no) if yes + no > 0 else 0.5
-            timings["stated"] = check.seconds
-            seconds += check.seconds
+        check = self.chat.complete(check_messages(question, passages), 1, self.timeout)
+        timings = {"read": first.seconds, "stated": check.seconds}
         return Reading(
             reply=first.text,
             declined=declined,
             located=located,
             p_decline=p_decline,
-            p_stated=p_stated,
+            p_stated=_yes(check.first),
+            token_probs=first.probs,
             prompt_tokens=first.prompt_tokens,
-            seconds=seconds,
+            seconds=sum(timings.values()),
             timings=timings,
         )
+
+
+def _yes(first: dict[str, float]) -> float:
+    """P("yes") / (P("yes") + P("no")) of a first token; 0.5 when neither is likely."""
+    yes, no = _starts(first, "yes"), _starts(first, "no")
+    return yes / (yes + no) if yes + no > 0 else 0.5
 
 
 def _starts(first: dict[str, float], word: str) -> float:
@@ -151,21 +154,26 @@ class LocalChat:
         if len(tokens) > room:  # cut the middle (the passages' end), keep the question
             tokens = tokens[: room // 2] + tokens[len(tokens) - (room - room // 2) :]
         out: list[int] = []
+        probs: list[float] = []
         first: dict[str, float] = {}
         try:
             for token in self.llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+                z = _softmax(self._last_logits())  # what the token was chosen from
                 if not out and not first:
-                    first = self._top(self._last_logits())
+                    first = self._top(z)
                 if token in self.stops:
                     break
                 out.append(token)
+                probs.append(float(z[token]))
                 text = self.llama.detokenize(out).decode("utf-8", "ignore")
                 if len(out) >= max_tokens or "\n" in text.strip() or time.perf_counter() > deadline:
                     break  # a reply that runs on is cut by the token and wall-clock limits
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"the reader model {self.name} failed: {exc}") from None
         text = self.llama.detokenize(out).decode("utf-8", "ignore")
-        return Completion(text.strip(), first, len(tokens), time.perf_counter() - began)
+        return Completion(
+            text.strip(), first, len(tokens), time.perf_counter() - began, tuple(probs)
+        )
 
     def _last_logits(self) -> Any:
         """The logits llama.cpp holds for the last position it decoded (the prompt's end)."""
@@ -175,19 +183,24 @@ class LocalChat:
         pointer = llama_cpp.llama_get_logits(self.llama.ctx)
         return np.ctypeslib.as_array(pointer, shape=(self.llama.n_vocab(),)).copy()
 
-    def _top(self, logits: Any) -> dict[str, float]:
-        """The ``TOP_LOGPROBS`` likeliest next tokens and their probabilities."""
+    def _top(self, z: Any) -> dict[str, float]:
+        """The ``TOP_LOGPROBS`` likeliest next tokens of distribution ``z``."""
         import numpy as np
 
-        z = np.asarray(logits, dtype=np.float64)
-        z = np.exp(z - z.max())
-        z /= z.sum()
         best = np.argpartition(-z, TOP_LOGPROBS)[:TOP_LOGPROBS]
         out: dict[str, float] = {}
         for t in best:
             piece = self.llama.detokenize([int(t)]).decode("utf-8", "ignore")
             out[piece] = out.get(piece, 0.0) + float(z[t])
         return out
+
+
+def _softmax(logits: Any) -> Any:
+    import numpy as np
+
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max())
+    return z / z.sum()
 
 
 def chat_template(llama: Any) -> Callable[[list[dict[str, str]]], str] | None:
@@ -227,6 +240,21 @@ def _first_alternatives(logprobs: Any) -> dict[str, float]:
         if token is not None and logprob is not None and math.isfinite(logprob):
             out[token] = out.get(token, 0.0) + math.exp(logprob)
     return out
+
+
+def _token_probs(logprobs: Any) -> tuple[float, ...]:
+    """The probability of each token of the reply, from an OpenAI-style ``logprobs`` field."""
+    content = (
+        (logprobs.get("content") if isinstance(logprobs, dict) else logprobs.content)
+        if logprobs
+        else None
+    )
+    out = []
+    for item in content or []:
+        logprob = item.get("logprob") if isinstance(item, dict) else item.logprob
+        if logprob is not None and math.isfinite(logprob):
+            out.append(math.exp(logprob))
+    return tuple(out)
 
 
 class ServerChat:
@@ -281,6 +309,7 @@ class ServerChat:
             _first_alternatives(choice.logprobs),
             int(getattr(usage, "prompt_tokens", 0) or 0),
             time.perf_counter() - began,
+            _token_probs(choice.logprobs),
         )
 
 

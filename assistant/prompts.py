@@ -18,9 +18,11 @@ READER_SYSTEM = (
 )
 DECLINE = "unanswerable"
 
-#: Asked after the reader's reply, in the same conversation, so the model's cache
-#: holds everything before it and only this line is read: the probability of "yes" is
-#: a second, better-separated signal of whether the passages answer at all.
+#: Asked after the question in the reader's own prompt, without its reply (which the
+#: model tends to agree with: AUC 0.60 for right quotes on SQuAD asked after the reply,
+#: 0.72 asked alone); the model's cache holds the prompt up to the question, so only
+#: this line is read. The probability of "yes" is a signal of whether the passages
+#: answer at all.
 STATED = "Do the passages explicitly state the answer? Reply yes or no."
 
 
@@ -33,9 +35,14 @@ def reader_messages(question: str, passages: Sequence[str]) -> list[dict[str, st
     ]
 
 
-def stated_messages(reader: list[dict[str, str]], reply: str) -> list[dict[str, str]]:
-    """The reader's conversation, its reply, then the yes/no question."""
-    return [*reader, {"role": "assistant", "content": reply}, {"role": "user", "content": STATED}]
+def check_messages(question: str, passages: Sequence[str]) -> list[dict[str, str]]:
+    """The reader's prompt with ``STATED`` after the question, without a reply before it.
+
+    It shares the reader's prompt up to the question, so llama.cpp's cache reads only
+    the last line again; the model's answer is not there to agree with.
+    """
+    reader = reader_messages(question, passages)
+    return [reader[0], {"role": "user", "content": f"{reader[1]['content']}\n\n{STATED}"}]
 
 
 #: Generated replies (``ASSISTANT_LLM``): one or two sentences, each citing its passage,

@@ -30,6 +30,7 @@ def _signals(**kw: object) -> Signals:
         similarity=1.0,
         p_decline=0.01,
         p_stated=0.9,
+        token_probs=(0.9, 0.6, 0.99),
         piece_rank=0,
         read="Its chair, Marta Quill, said so.",
         fast_confidence=0.4,
@@ -51,6 +52,15 @@ def test_features__a_stated_quote_scores_above_a_declined_one() -> None:
     stated = DECIDER.probability(features(_signals()))
     declined = DECIDER.probability(features(_signals(quote="", declined=True, p_stated=0.0)))
     assert stated > DECIDER.threshold > declined
+
+
+def test_features__reply_probabilities_count_only_for_a_quote() -> None:
+    row = features(_signals())
+    assert row["reply_p_min"] == 0.6
+    assert row["reply_p_mean"] == pytest.approx((0.9 * 0.6 * 0.99) ** (1 / 3))
+    none = features(_signals(quote="", declined=True))
+    assert none["reply_p_min"] == none["reply_p_mean"] == 0.0
+    assert none["logit_stated"] == features(_signals())["logit_stated"]  # asked either way
 
 
 def test_features__agreement_and_missing_names() -> None:
