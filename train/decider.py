@@ -1,4 +1,4 @@
-"""Fit the cascade's decider (``make train``, after train/abstainer.py; about 40 minutes).
+"""Fit the cascade's decider (``make train``, after train/abstainer.py; about 26 minutes).
 
 Data: a seeded sample of ``PER_ARTICLE`` questions of each ``dev`` article of
 evals/squad_split.json (SQuAD 2.0 dev set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0;
