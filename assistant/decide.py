@@ -4,8 +4,9 @@ Routing uses the fast answerer's confidence (its best candidate's probability fr
 ``abstain.py``): at or above ``fast_sure`` the fast answer stands, below ``fast_none``
 the documents are taken not to cover the question; in between the language model
 reads. Its quote is then scored by a logistic regression over ``Signals`` (the model
-declined or quoted, how sure its first token was, its "stated?" answer, how the quote
-agrees with the fast answerer's and the rules', where it was found): it answers at or
+declined or quoted, how sure it was of its first token and of each token of its reply,
+its "stated?" answer, how the quote agrees with the fast answerer's and the rules',
+where it was found): it answers at or
 above ``threshold``; otherwise the fast answer stands when its confidence reaches
 ``fast_fallback``, else the assistant abstains. Every number is fitted by
 ``train/decider.py`` on articles the reader never saw and stored in
