@@ -129,7 +129,7 @@ class Settings:
                 "fix the ASSISTANT_* variable"
             )
         if self.llm:
-            from assistant.llm import parse_backend
+            from assistant.llm_spec import parse_backend
 
             parse_backend(self.llm)  # a malformed ASSISTANT_LLM fails here, before any work
 

@@ -174,9 +174,9 @@ def extract(data: bytes, name: str, ocr: OcrOptions | None = None) -> Extracted:
     if b"\x00" in data:
         raise CorpusError(f"{name} looks binary (it contains NUL bytes); remove it")
     if kind == "html":
-        from assistant.html_text import extract_html
+        from assistant.html_text import html_paragraphs
 
-        return extract_html(data, name)
+        return join_blocks(name, "html", html_paragraphs(data, name))
     return _extract_text(data, name)
 
 

@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ModelError
-from assistant.llm import Backend, load_backend, parse_backend, server_url
+from assistant.llm import Backend, load_backend, server_url
+from assistant.llm_spec import parse_backend
 from assistant.prompts import writer_messages
 from assistant.types import Answer, Dropped
 from assistant.verify import Verification, markers, strip_markers, verify

@@ -13,7 +13,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import CorpusError, short_reason
-from assistant.formats import Extracted, join_blocks
 from assistant.layout import squash
 
 if TYPE_CHECKING:
@@ -32,8 +31,9 @@ _BLOCKS = frozenset(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def extract_html(data: bytes, name: str) -> Extracted:
-    """The page's main text. Example: b"<main><h1>Hi</h1><p>Yes.</p></main>" -> "# Hi\\n\\nYes."."""
+def html_paragraphs(data: bytes, name: str) -> list[str]:
+    """The page's main text as paragraphs. Example: b"<main><h1>Hi</h1><p>Yes.</p></main>"
+    -> ["# Hi", "Yes."]"""
     from bs4 import BeautifulSoup
 
     try:
@@ -57,7 +57,7 @@ def extract_html(data: bytes, name: str) -> Extracted:
         ) from None
     if paragraphs and title and not paragraphs[0].startswith("#"):
         paragraphs.insert(0, "# " + title)
-    return join_blocks(name, "html", paragraphs)
+    return paragraphs
 
 
 def _drop_hidden(soup: BeautifulSoup) -> None:

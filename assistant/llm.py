@@ -1,15 +1,9 @@
 """The optional local LLM, through llama-index's LLM integrations.
 
-Scope: parsing ``ASSISTANT_LLM``, loading the backend once per settings, and turning
-its failures into ``ModelError``/``ConfigError`` that say what to do. Non-goals:
-prompts and checking replies (``generate``, ``verify``).
-
-Backends (each an optional extra, ``pip install '.[llm]'``):
-    bundled                     the reader model of models/llm/, in this process
-    llamacpp:/path/model.gguf   llama-cpp-python, in this process
-    ollama:MODEL                an Ollama server (OLLAMA_HOST or ASSISTANT_LLM_URL)
-    openai:MODEL                any OpenAI-compatible server (OPENAI_BASE_URL or
-                                ASSISTANT_LLM_URL): llama.cpp's server, vLLM, OpenAI
+Scope: loading the backend ``ASSISTANT_LLM`` names (``llm_spec``; each an optional
+extra, ``pip install '.[llm]'``) once per settings, and turning its failures into
+``ModelError``/``ConfigError`` that say what to do. Non-goals: prompts and checking
+replies (``generate``, ``verify``).
 """
 
 from __future__ import annotations
@@ -24,20 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError, ModelError
+from assistant.llm_spec import BACKENDS, DEFAULT_URLS, parse_backend
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
 
     from assistant.config import Settings
 
-# backend -> (llama-index module, the pip packages it needs)
-BACKENDS = {
-    "llamacpp": ("llama_index.llms.llama_cpp", "llama-index-llms-llama-cpp llama-cpp-python"),
-    "ollama": ("llama_index.llms.ollama", "llama-index-llms-ollama"),
-    "openai": ("llama_index.llms.openai_like", "llama-index-llms-openai-like"),
-}
 CONTEXT_WINDOW = 4096  # tokens: the prompt holds a few short passages
-DEFAULT_URLS = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:8000/v1"}
 
 
 @dataclass
@@ -51,24 +39,6 @@ class Backend:
 
 _backends: dict[tuple[Any, ...], Backend] = {}
 _load_lock = threading.Lock()
-
-
-def parse_backend(spec: str) -> tuple[str, str]:
-    """Split an ``ASSISTANT_LLM`` value. Example: "ollama:qwen2.5:3b" -> ("ollama", "qwen2.5:3b")
-
-    "bundled" is the project's own reader model (models/llm/), run in this process.
-    """
-    if spec.strip() == "bundled":
-        from assistant.bundle import model_file
-
-        return "llamacpp", str(model_file())
-    name, sep, target = spec.strip().partition(":")
-    if name not in BACKENDS or not sep or not target.strip():
-        raise ConfigError(
-            f"ASSISTANT_LLM={spec!r} is not a backend; use bundled, llamacpp:/path/model.gguf, "
-            "ollama:MODEL or openai:MODEL (or unset it for extractive answers)"
-        )
-    return name, target.strip()
 
 
 def load_backend(settings: Settings) -> Backend:

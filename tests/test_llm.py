@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Answer, ConfigError, ModelError, Settings, ask, ask_stream
+from assistant import Answer, ConfigError, ModelError, Settings, ask, ask_stream, llm_thread
 from assistant.generate import checked
-from assistant.llm import load_backend, parse_backend
+from assistant.llm import load_backend
+from assistant.llm_spec import parse_backend
 from assistant.verify import sentences, verify
 from tests.conftest import free_port
 from tests.conftest import llama_server as start_llama_server
@@ -100,13 +102,19 @@ def test_llamacpp__figures_from_outside_the_cited_passages_are_dropped(
             "Answer in one sentence ending with [1].",
         )
     ]
-    reply = load_backend(llm_settings).llm.chat(messages).message.content or ""
-    assert "987.6" in reply, f"the model did not copy the figure: {reply!r}"
+    backend = load_backend(llm_settings)  # llama.cpp is called on its own thread only
+    reply = llm_thread.run(lambda: backend.llm.chat(messages)).message.content or ""
+    # What the 135M model writes differs between llama.cpp builds ("987.6 million", "1.11");
+    # whatever figure it writes that the cited passages lack must not reach the reply.
+    cited = " ".join(c.text for c in extractive.citations)
+    outside = [f for f in re.findall(r"\d+(?:[.,]\d+)*", reply) if f not in cited]
+    assert outside, f"the model wrote no figure from outside the cited passages: {reply!r}"
     answer = checked(extractive, reply)
-    figure = [d for d in answer.dropped if "987.6" in d.sentence]
-    assert figure, answer.dropped
-    assert "987.6 million" in figure[0].reason or "cites no passage" in figure[0].reason
-    assert "987.6" not in answer.text
+    for figure in outside:
+        dropped = [d for d in answer.dropped if figure in d.sentence]
+        assert dropped, (figure, answer.dropped)
+        assert figure in dropped[0].reason or "cites no passage" in dropped[0].reason
+        assert figure not in answer.text.split("\n\n")[0]
 
 
 def test_web_chat__streams_the_draft_then_says_whether_it_passed(llm_settings: Settings) -> None:
