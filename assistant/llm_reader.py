@@ -6,10 +6,10 @@ probabilities: how likely the model was to say "unanswerable", and each reply to
 probability. A quote is located in the passages (``quote.locate``). Then the model is
 asked, after the same passages and question but without its reply, whether the
 passages state the answer (``prompts.STATED``): with llama.cpp's prompt cache only that
-last line is read again. What cannot be located is
-not an answer. Two ways to run the model, one interface (``Chat``): in this process
-(llama-cpp-python, the bundled GGUF) or an OpenAI-compatible server (``llama_cpp.server``,
-vLLM) that several app processes share.
+last line is read again. What cannot be located is not an answer. Two ways to run the
+model, one interface (``Chat``): in this process (llama-cpp-python, the bundled GGUF, on
+the llama.cpp thread) or an OpenAI-compatible server (``llama_cpp.server``, vLLM) that
+several app processes share.
 Non-goals: choosing passages (``context``), deciding to answer (``decide``).
 """
 
