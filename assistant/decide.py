@@ -6,9 +6,8 @@ the documents are taken not to cover the question; in between the language model
 reads. Its quote is then scored by a logistic regression over ``Signals`` (the model
 declined or quoted, how sure it was of its first token and of each token of its reply,
 its "stated?" answer, how the quote agrees with the fast answerer's and the rules',
-where it was found): it answers at or
-above ``threshold``; otherwise the fast answer stands when its confidence reaches
-``fast_fallback``, else the assistant abstains. Every number is fitted by
+where it was found): it answers at or above ``threshold``; otherwise the fast answer
+stands when its confidence reaches ``fast_fallback``, else the assistant abstains. Every number is fitted by
 ``train/decider.py`` on articles the reader never saw and stored in
 ``models/decider.json``; scoring is a dot product.
 Non-goals: reading (``llm_reader``), the fast answerer's own decision (``abstain``).
@@ -55,6 +54,7 @@ class Signals:
 def features(s: Signals) -> dict[str, float]:
     """The feature row of a quote (names match ``models/decider.json``)."""
     quoted = bool(s.quote)
+    reply = s.token_probs if quoted else ()  # how sure it was of a quote's tokens
     q_tokens = set(tokens(s.question))
     quote_tokens = tokens(s.quote)
     names = question_names(s.question)
@@ -67,11 +67,9 @@ def features(s: Signals) -> dict[str, float]:
         "p_decline": s.p_decline,
         "p_stated": s.p_stated,
         "logit_stated": _logit(s.p_stated),
-        "reply_p_min": min(s.token_probs) if quoted and s.token_probs else 0.0,
+        "reply_p_min": min(reply) if reply else 0.0,
         "reply_p_mean": (
-            math.exp(sum(math.log(max(p, 1e-9)) for p in s.token_probs) / len(s.token_probs))
-            if quoted and s.token_probs
-            else 0.0
+            math.exp(sum(math.log(max(p, 1e-9)) for p in reply) / len(reply)) if reply else 0.0
         ),
         "piece_rank": math.log1p(s.piece_rank) if quoted else 0.0,
         "quote_words": math.log1p(len(s.quote.split())),

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ModelError
 from assistant.llm import Backend, load_backend, server_url
-from assistant.llm_spec import parse_backend
 from assistant.prompts import writer_messages
 from assistant.types import Answer, Dropped
 from assistant.verify import Verification, markers, strip_markers, verify
@@ -68,7 +67,7 @@ def stream_generated(
 
 def _chunks(backend: Backend, messages: list[ChatMessage]) -> Iterator[Any]:
     """The streamed reply; an in-process llama.cpp model streams from its own thread."""
-    if parse_backend(backend.spec)[0] == "llamacpp":
+    if backend.in_process:
         from assistant import llm_thread
 
         return llm_thread.stream(lambda: backend.llm.stream_chat(messages))

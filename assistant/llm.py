@@ -35,6 +35,7 @@ class Backend:
     spec: str
     llm: LLM
     lock: threading.Lock
+    in_process: bool = False  # llama.cpp in this process: call it on ``llm_thread`` only
 
 
 _backends: dict[tuple[Any, ...], Backend] = {}
@@ -57,7 +58,7 @@ def load_backend(settings: Settings) -> Backend:
             name, target = parse_backend(settings.llm)
             module = _integration(name)
             llm = _LOADERS[name](module, target, settings)
-            _backends[key] = Backend(settings.llm, llm, threading.Lock())
+            _backends[key] = Backend(settings.llm, llm, threading.Lock(), name == "llamacpp")
         return _backends[key]
 
 

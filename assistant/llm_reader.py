@@ -224,19 +224,19 @@ def chat_template(llama: Any) -> Callable[[list[dict[str, str]]], str] | None:
     return lambda messages: str(formatter(messages=messages).prompt)  # type: ignore[arg-type]
 
 
+def _field(item: Any, name: str) -> Any:
+    """``item[name]`` or ``item.name``: OpenAI-style responses come as dicts or objects."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
 def _first_alternatives(logprobs: Any) -> dict[str, float]:
     """Token -> probability for the first token, from an OpenAI-style ``logprobs`` field."""
-    if not logprobs:
-        return {}
-    content = logprobs.get("content") if isinstance(logprobs, dict) else logprobs.content
+    content = _field(logprobs, "content") if logprobs else None
     if not content:
         return {}
-    head = content[0]
-    tops = head.get("top_logprobs") if isinstance(head, dict) else head.top_logprobs
     out: dict[str, float] = {}
-    for alt in tops or []:
-        token = alt.get("token") if isinstance(alt, dict) else alt.token
-        logprob = alt.get("logprob") if isinstance(alt, dict) else alt.logprob
+    for alt in _field(content[0], "top_logprobs") or []:
+        token, logprob = _field(alt, "token"), _field(alt, "logprob")
         if token is not None and logprob is not None and math.isfinite(logprob):
             out[token] = out.get(token, 0.0) + math.exp(logprob)
     return out
@@ -244,17 +244,9 @@ def _first_alternatives(logprobs: Any) -> dict[str, float]:
 
 def _token_probs(logprobs: Any) -> tuple[float, ...]:
     """The probability of each token of the reply, from an OpenAI-style ``logprobs`` field."""
-    content = (
-        (logprobs.get("content") if isinstance(logprobs, dict) else logprobs.content)
-        if logprobs
-        else None
-    )
-    out = []
-    for item in content or []:
-        logprob = item.get("logprob") if isinstance(item, dict) else item.logprob
-        if logprob is not None and math.isfinite(logprob):
-            out.append(math.exp(logprob))
-    return tuple(out)
+    content = _field(logprobs, "content") if logprobs else None
+    logprobs_ = [_field(item, "logprob") for item in content or []]
+    return tuple(math.exp(lp) for lp in logprobs_ if lp is not None and math.isfinite(lp))
 
 
 class ServerChat:
