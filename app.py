@@ -241,11 +241,7 @@ def make_respond(settings: Settings, access: Access | None = None):
                     gr.skip(),
                 )
                 time.sleep(STREAM_DELAY)
-        turns = [
-            *turns,
-            {"role": "user", "content": message},
-            {"role": "assistant", "content": answer.text},
-        ]
+        turns = [*turns, *answer.turns()]
         chat = [*chat, {"role": "assistant", "content": reply}]
         yield gr.skip(), chat, turns, render_sources(answer, settings)
 

@@ -11,12 +11,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from assistant.errors import QuestionError
 from assistant.text import STOPWORDS, Vocabulary, tokens
 
-Turn = tuple[str, str]  # (role, content)
+
+class Turn(NamedTuple):
+    """One message of the chat history; an assistant's carries its short answer."""
+
+    role: str  # "user" or "assistant"
+    content: str
+    answer: str | None = None  # the Answer's short span ("" abstained); None if not kept
+
+
 MAX_TURNS = 20  # history kept for resolving follow-ups
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -138,9 +146,11 @@ def validate_question(question: Any, max_chars: int) -> str:
 
 
 def validate_history(history: Any) -> list[Turn]:
-    """Chat history as (role, content) pairs, from OpenAI/Gradio-style messages.
+    """Chat history as ``Turn``s, from OpenAI/Gradio-style messages.
 
-    Example: [{"role": "user", "content": "Hi"}] -> [("user", "Hi")]
+    An assistant message may carry its short answer as ``"answer"`` (``Answer.turns()``
+    writes it); follow-ups then resolve against it rather than the reply's wording.
+    Example: [{"role": "user", "content": "Hi"}] -> [Turn("user", "Hi")]
     """
     if history is None:
         return []
@@ -157,7 +167,10 @@ def validate_history(history: Any) -> list[Turn]:
         content = _content_text(message.get("content"))
         if content is None:
             raise QuestionError(f"history[{i}]['content'] must be text")
-        turns.append((message["role"], content[:4000]))
+        answer = message.get("answer")
+        if answer is not None and not isinstance(answer, str):
+            raise QuestionError(f"history[{i}]['answer'] must be text when given")
+        turns.append(Turn(message["role"], content[:4000], answer[:4000] if answer else answer))
     # Follow-ups resolve against recent turns only; older ones can't change the reading.
     return turns[-MAX_TURNS:]
 
@@ -436,9 +449,16 @@ def _elliptical(question: str) -> bool:
     return not (_WH.match(rest.strip()) and len(rest.split()) >= 5)
 
 
-def _short_answer(reply: str) -> str:
-    bold = re.search(r"\*\*(.+?)\*\*", reply)
-    return (bold.group(1) if bold else reply.split("\n", 1)[0])[:160]
+def _short_answer(turn: Turn) -> str:
+    """The previous short answer: the one the turn kept, else what its reply puts in bold.
+
+    A client that sends only the reply's text (an OpenAI-style history) still has its
+    answer read back: the assistant's replies mark it in bold, their first line else.
+    """
+    if turn.answer is not None:
+        return turn.answer[:160]
+    bold = re.search(r"\*\*(.+?)\*\*", turn.content)
+    return (bold.group(1) if bold else turn.content.split("\n", 1)[0])[:160]
 
 
 def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = None) -> Query:
@@ -451,11 +471,11 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     question = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], question)
     if vocabulary is not None:
         question = vocabulary.correct(question)
-    previous_questions = [c for r, c in history if r == "user"]
+    previous_questions = [t.content for t in history if t.role == "user"]
     if not previous_questions or not _is_followup(question):
         return analyse(question)
     prior = rewrite(previous_questions[-1], history[: _last_user_index(history)], vocabulary)
-    replies = [c for r, c in history if r == "assistant"]
+    replies = [t for t in history if t.role == "assistant"]
     own = analyse(question, followup=True)
     shift = _year_shift(question)
     if shift and not own.years and len(prior.years) == 1:
@@ -512,4 +532,4 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
 
 
 def _last_user_index(history: list[Turn]) -> int:
-    return max(i for i, (role, _) in enumerate(history) if role == "user")
+    return max(i for i, t in enumerate(history) if t.role == "user")

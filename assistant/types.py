@@ -173,6 +173,16 @@ class Answer:
         took = f" in {sum(self.timings.values()):.1f} s" if self.timings else ""
         return f"{who}{took}" + (f"; {self.note}" if self.note else "")
 
+    def turns(self) -> list[dict[str, str]]:
+        """This exchange as chat history for the next question, the short answer kept.
+
+        Example: ask(q2, history=[*a1.turns()]) resolves "And in 2021?" against a1.
+        """
+        return [
+            {"role": "user", "content": self.question},
+            {"role": "assistant", "content": self.text, "answer": self.answer},
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (used by the CLI, the web API and the evals)."""
         return asdict(self)

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.errors import AssistantError, QuestionError
 from assistant.question import (
+    Turn,
     answer_type,
     question_words,
     rewrite,
@@ -128,8 +129,8 @@ def test_validate_history__accepts_openai_and_gradio_messages() -> None:
         {"role": "assistant", "content": [{"type": "text", "text": "**1.73 billion yuan**"}]},
     ]
     assert validate_history(history) == [
-        ("user", "How much did Seres lose in 2020?"),
-        ("assistant", "**1.73 billion yuan**"),
+        Turn("user", "How much did Seres lose in 2020?"),
+        Turn("assistant", "**1.73 billion yuan**"),
     ]
     assert validate_history(None) == []
     assert validate_history([]) == []
@@ -166,8 +167,8 @@ def test_validate_history__rejects_wrong_shapes_with_question_error(history: Any
 
 
 PREVIOUS = [
-    ("user", "How much did Seres lose in 2020?"),
-    ("assistant", "**1.73 billion yuan**\n\n> In 2020, only 732 units ... [1]"),
+    Turn("user", "How much did Seres lose in 2020?"),
+    Turn("assistant", "**1.73 billion yuan**\n\n> In 2020, only 732 units ... [1]"),
 ]
 
 
@@ -184,8 +185,8 @@ def test_rewrite__an_elliptical_follow_up_swaps_in_the_new_year(followup: str) -
 
 def test_rewrite__a_pronoun_follow_up_searches_with_the_previous_topic() -> None:
     history = [
-        ("user", "Which brand did Huawei launch with Chery?"),
-        ("assistant", '**Luxeed**\n\n> In April 2023, Huawei ... the "Luxeed" brand. [1]'),
+        Turn("user", "Which brand did Huawei launch with Chery?"),
+        Turn("assistant", '**Luxeed**\n\n> In April 2023, Huawei ... the "Luxeed" brand. [1]'),
     ]
     query = rewrite("When was that announced?", history)
     assert query.text.startswith("When was that announced?")
@@ -196,8 +197,8 @@ def test_rewrite__a_pronoun_follow_up_searches_with_the_previous_topic() -> None
 
 def test_rewrite__an_and_question_with_its_own_wh_clause_keeps_its_words() -> None:
     history = [
-        ("user", "What was the trademark valued at?"),
-        (
+        Turn("user", "What was the trademark valued at?"),
+        Turn(
             "assistant",
             "**2.5 billion yuan**\n\n> The trademark was valued at 2.5 billion yuan. [1]",
         ),
@@ -207,6 +208,32 @@ def test_rewrite__an_and_question_with_its_own_wh_clause_keeps_its_words() -> No
     assert "trademark" in query.text
     assert query.previous_answer == "2.5 billion yuan"
     assert query.answer_type == "quantity"
+
+
+def test_rewrite__a_kept_answer_is_used_rather_than_the_reply_text() -> None:
+    history = validate_history(
+        [
+            {"role": "user", "content": "Which automaker signed the memorandum with Bolt?"},
+            # the reply's bold is a heading-like phrase, not the answer
+            {"role": "assistant", "content": "**Signed** by Acme Motors.", "answer": "Acme Motors"},
+        ]
+    )
+    assert history[1].answer == "Acme Motors"
+    q = rewrite("Who chairs it?", history)
+    assert q.subject == "Acme Motors"
+    # an abstention kept as "" adds no answer to the search
+    history = [history[0], history[1]._replace(answer="")]
+    assert rewrite("Who chairs it?", history).subject == ""
+
+
+def test_validate_history__a_non_text_answer_is_refused() -> None:
+    with pytest.raises(QuestionError, match=r"history\[1\]\['answer'\]"):
+        validate_history(
+            [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello", "answer": 3},
+            ]
+        )
 
 
 def test_rewrite__a_stand_alone_question_ignores_the_history() -> None:
@@ -232,8 +259,8 @@ def test_unit__skips_of_the_and_possessives() -> None:
 
 def test_rewrite__a_demonstrative_with_a_noun_is_a_follow_up() -> None:
     history = [
-        ("user", "How much did the firm raise in its IPO?"),
-        ("assistant", "**10 billion dollars**\n\n> The firm raised 10 billion dollars. [1]"),
+        Turn("user", "How much did the firm raise in its IPO?"),
+        Turn("assistant", "**10 billion dollars**\n\n> The firm raised 10 billion dollars. [1]"),
     ]
     query = rewrite("What share of that money is earmarked for R&D?", history)
     assert query.followup
@@ -261,8 +288,8 @@ def test_constraint_names__skip_fronted_clauses_and_modifiers() -> None:
 
 def test_rewrite__the_year_before_shifts_the_previous_year() -> None:
     history = [
-        ("user", "How much did the firm lose in 2022?"),
-        ("assistant", "**3.8 billion yuan**"),
+        Turn("user", "How much did the firm lose in 2022?"),
+        Turn("assistant", "**3.8 billion yuan**"),
     ]
     query = rewrite("And the year before?", history)
     assert query.years == ["2021"]
@@ -282,15 +309,15 @@ def test_common_verbs_are_no_typos_of_wh_words() -> None:
 
 def test_pronoun_after_a_name_answer_stands_for_that_name() -> None:
     history = [
-        ("user", "Which automaker signed the memorandum with Bolt?"),
-        ("assistant", "Acme Motors."),
+        Turn("user", "Which automaker signed the memorandum with Bolt?"),
+        Turn("assistant", "Acme Motors."),
     ]
     q = rewrite("Who chairs it?", history)
     assert q.subject == "Acme Motors"
     assert q.text == "Who chairs it? Acme Motors"
     assert q.names == ["Acme Motors"]
     # After a quantity answer "it" is the previous topic, searched with the previous question.
-    history = [("user", "How much did Acme lose in 2022?"), ("assistant", "3 billion yuan")]
+    history = [Turn("user", "How much did Acme lose in 2022?"), Turn("assistant", "3 billion yuan")]
     q = rewrite("When was it reported?", history)
     assert q.subject == "" and "How much did Acme lose in 2022?" in q.text
 
