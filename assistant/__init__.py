@@ -3,6 +3,8 @@
     >>> from assistant import ask
     >>> a = ask("How much did the company lose in 2022?")
     >>> a.answer, a.citations[0].text
+    >>> ask("And in 2021?", history=a.turns()).answer  # a follow-up
+    >>> Assistant(Settings(corpus_dir=Path("docs"), index_dir=Path("docs-index"))).ask(q)
     >>> add_documents(["report.pdf"])  # copied into corpus/, indexed incrementally
 
 Importing this package loads no heavy library (torch, sentence-transformers,
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from assistant.config import Settings
 from assistant.corpus import add_documents, document_text, documents, remove_document
-from assistant.engine import ask, ask_stream, build_index
+from assistant.engine import Assistant, ask, ask_stream, build_index
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -36,6 +38,7 @@ from assistant.types import (
 
 __all__ = [
     "Answer",
+    "Assistant",
     "AssistantError",
     "Citation",
     "ConfigError",

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant import loaded
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
 from assistant.text import tokens
@@ -43,7 +43,6 @@ _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
     re.I,
 )
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -209,12 +208,6 @@ def logistic(
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-_abstainers: dict[Path, Abstainer] = {}
-
-
 def abstainer(path: Path = ABSTAINER_FILE) -> Abstainer:
     """The process-wide abstainer for ``path`` (read once)."""
-    with _lock:
-        if path not in _abstainers:
-            _abstainers[path] = Abstainer.load(path)
-        return _abstainers[path]
+    return loaded.once("abstainer", path, lambda: Abstainer.load(path))

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assistant import loaded
 from assistant.abstain import agreement, logistic, question_names, wh_class
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
@@ -29,7 +29,6 @@ from assistant.text import tokens
 
 DECIDER_FILE = PROJECT_ROOT / "models" / "decider.json"
 Route = Literal["fast", "llm", "abstain"]
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -143,12 +142,6 @@ class Decider:
         return logistic(row, self.weights, self.bias, self.mean, self.scale)
 
 
-_deciders: dict[Path, Decider] = {}
-
-
 def decider(path: Path = DECIDER_FILE) -> Decider:
     """The process-wide decider for ``path`` (read once)."""
-    with _lock:
-        if path not in _deciders:
-            _deciders[path] = Decider.load(path)
-        return _deciders[path]
+    return loaded.once("decider", path, lambda: Decider.load(path))

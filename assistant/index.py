@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from assistant import loaded
 from assistant.config import Settings
 from assistant.errors import AssistantError, CorpusError, IndexStoreError
 from assistant.ingest import (
@@ -62,8 +63,6 @@ COLLECTIONS = ("context", "sentence")  # what each vector embeds: the window, or
 TEXTS = "text"  # folder of a store holding each document's text
 LIBRARY = "library.json"  # a store's documents and skipped files, small enough to read often
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build to finish
-_clients: dict[str, Any] = {}
-_copies: dict[str, str] = {}  # store's chroma folder -> this process's private copy
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,7 @@ def build(
 
 
 def _discard(settings: Settings, store: str) -> None:
-    _clients.pop(str(settings.index_dir / store / "chroma"), None)
+    loaded.forget("chroma client", str(settings.index_dir / store / "chroma"))
     shutil.rmtree(settings.index_dir / store, ignore_errors=True)
 
 
@@ -273,64 +272,80 @@ def _previous_store(settings: Settings) -> _Previous | None:
 
 def _client(settings: Settings, store: str, *, read_only: bool = False) -> Any:
     """The Chroma client holding ``store``'s vectors: local files, or a Chroma server."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        key = settings.chroma_url
-        if key not in _clients:
-            url = urlsplit(settings.chroma_url)
-            if url.scheme not in ("http", "https") or not url.hostname:
-                raise IndexStoreError(
-                    f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL"
-                )
-            try:
-                client = chromadb.HttpClient(
-                    host=url.hostname,
-                    port=url.port or (443 if url.scheme == "https" else 8000),
-                    ssl=url.scheme == "https",
-                    settings=chroma_settings,
-                )
-                client.heartbeat()
-            except Exception as exc:  # connection errors come in many types
-                raise IndexStoreError(
-                    f"the Chroma server at {settings.chroma_url} can't be reached ({exc}); "
-                    "start it (`chroma run --path DIR --port PORT`) or unset ASSISTANT_CHROMA_URL"
-                ) from None
-            _clients[key] = client
-        return _clients[key]
+        return loaded.once("chroma client", settings.chroma_url, lambda: _server(settings))
     key = str(settings.index_dir / store / "chroma")
     if read_only:
         # Chroma rewrites its files whenever a client opens them; readers open a private
         # copy so that answering never changes index/ (and works when it is read-only).
         key = _private_copy(Path(key))
-    if key not in _clients:
-        _clients[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
-    return _clients[key]
+
+    def local() -> Any:
+        import chromadb
+
+        return chromadb.PersistentClient(path=key, settings=_chroma_settings())
+
+    return loaded.once("chroma client", key, local)
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _server(settings: Settings) -> Any:
+    """A client of the Chroma server at ``settings.chroma_url``, checked to answer."""
+    import chromadb
+
+    assert settings.chroma_url
+    url = urlsplit(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise IndexStoreError(
+            f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL"
+        )
+    try:
+        client = chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=_chroma_settings(),
+        )
+        client.heartbeat()
+    except Exception as exc:  # connection errors come in many types
+        raise IndexStoreError(
+            f"the Chroma server at {settings.chroma_url} can't be reached ({exc}); "
+            "start it (`chroma run --path DIR --port PORT`) or unset ASSISTANT_CHROMA_URL"
+        ) from None
+    return client
 
 
 def _private_copy(store_chroma: Path) -> str:
     """A per-process temporary copy of a finished store's Chroma folder (removed at exit)."""
-    if str(store_chroma) not in _copies:
+
+    def copy() -> str:
         if not store_chroma.is_dir():
             raise IndexStoreError(f"{store_chroma} is missing")
         target = Path(tempfile.mkdtemp(prefix="assistant-chroma-")) / "chroma"
         atexit.register(shutil.rmtree, target.parent, ignore_errors=True)
         shutil.copytree(store_chroma, target)
-        _copies[str(store_chroma)] = str(target)
-    return _copies[str(store_chroma)]
+        return str(target)
+
+    return loaded.once("chroma copy", str(store_chroma), copy)
 
 
 def release(settings: Settings, store: str) -> None:
-    """Forget an opened store in this process and delete its private copy."""
+    """Forget an opened store in this process: its query encoder, client and private copy."""
+    folder = settings.index_dir / store
+    for path in loaded.keys("query encoder"):
+        if isinstance(path, Path) and path.parent == folder:
+            loaded.forget("query encoder", path)
     if settings.chroma_url:
         return
     key = str(settings.index_dir / store / "chroma")
-    copy = _copies.pop(key, None)
-    _clients.pop(key, None)
-    if copy:
-        _clients.pop(copy, None)
+    loaded.forget("chroma client", key)
+    for copy in loaded.forget("chroma copy", key):
+        loaded.forget("chroma client", copy)
         shutil.rmtree(Path(copy).parent, ignore_errors=True)
 
 
@@ -697,7 +712,7 @@ def _atomic_write(path: Path, text: str) -> None:
 def _remove_old_stores(settings: Settings, keep: str) -> None:
     for child in settings.index_dir.glob("store-*"):
         if child.name != keep and child.is_dir():
-            _clients.pop(str(child / "chroma"), None)
+            loaded.forget("chroma client", str(child / "chroma"))
             shutil.rmtree(child, ignore_errors=True)
     if settings.chroma_url:  # drop this corpus's older builds from the server
         client = _client(settings, keep)

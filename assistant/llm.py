@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import loaded
 from assistant.errors import ConfigError, ModelError
 from assistant.llm_spec import BACKENDS, DEFAULT_URLS, parse_backend
 
@@ -38,10 +39,6 @@ class Backend:
     in_process: bool = False  # llama.cpp in this process: call it on ``llm_thread`` only
 
 
-_backends: dict[tuple[Any, ...], Backend] = {}
-_load_lock = threading.Lock()
-
-
 def load_backend(settings: Settings) -> Backend:
     """The LLM named by ``settings.llm``, loaded once and reused."""
     if not settings.llm:
@@ -53,13 +50,14 @@ def load_backend(settings: Settings) -> Backend:
         settings.llm_max_tokens,
         settings.llm_timeout,
     )
-    with _load_lock:
-        if key not in _backends:
-            name, target = parse_backend(settings.llm)
-            module = _integration(name)
-            llm = _LOADERS[name](module, target, settings)
-            _backends[key] = Backend(settings.llm, llm, threading.Lock(), name == "llamacpp")
-        return _backends[key]
+    spec = settings.llm
+
+    def load() -> Backend:
+        name, target = parse_backend(spec)
+        llm = _LOADERS[name](_integration(name), target, settings)
+        return Backend(spec, llm, threading.Lock(), name == "llamacpp")
+
+    return loaded.once("llm backend", key, load)
 
 
 def server_url(settings: Settings) -> str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import loaded
 from assistant.errors import ModelError
 
 if TYPE_CHECKING:
@@ -199,19 +199,17 @@ class OnnxEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-@lru_cache(maxsize=1)
 def embedder() -> Embedder:
     """The process-wide embedder (weights load on first ``encode``)."""
-    return Embedder(model_path())
+    return loaded.once("embedder", None, lambda: Embedder(model_path()))
 
 
-@lru_cache(maxsize=2)  # the current store's and the one being built; each store has its file
 def onnx_encoder(onnx_file: Path) -> OnnxEncoder:
-    """The query encoder for an index store's exported model (cached per file)."""
-    return OnnxEncoder(onnx_file, model_path() / "tokenizer.json")
-
-
-_llamas: dict[tuple[Path, int, int], Any] = {}
+    """The query encoder for an index store's exported model (one per file; forgotten with
+    its store, ``index.release``)."""
+    return loaded.once(
+        "query encoder", onnx_file, lambda: OnnxEncoder(onnx_file, model_path() / "tokenizer.json")
+    )
 
 
 def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
@@ -221,41 +219,41 @@ def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
     A missing llama-cpp-python, or a file it cannot load, is a ``ModelError`` naming the
     fix; the fast answerer keeps working without it.
     """
-    key = (path, threads, context)
-    with _lock:
-        if key not in _llamas:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ModelError(
-                    "llama-cpp-python is missing, so the reader model can't run; "
-                    "run `make install` (or pip install llama-cpp-python)"
-                ) from None
-            from assistant import llm_thread
 
-            try:
-                llama = llm_thread.run(
-                    lambda: Llama(
-                        model_path=str(path),
-                        n_ctx=context,
-                        n_threads=threads or os.cpu_count() or 1,
-                        n_batch=512,
-                        seed=0,
-                        verbose=False,
-                    )
+    def load() -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError(
+                "llama-cpp-python is missing, so the reader model can't run; "
+                "run `make install` (or pip install llama-cpp-python)"
+            ) from None
+        from assistant import llm_thread
+
+        try:
+            llama = llm_thread.run(
+                lambda: Llama(
+                    model_path=str(path),
+                    n_ctx=context,
+                    n_threads=threads or os.cpu_count() or 1,
+                    n_batch=512,
+                    seed=0,
+                    verbose=False,
                 )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise ModelError(
-                    f"{path} could not be loaded as a GGUF model ({exc}); delete it and run "
-                    "`make install-model`"
-                ) from None
-            import atexit
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(
+                f"{path} could not be loaded as a GGUF model ({exc}); delete it and run "
+                "`make install-model`"
+            ) from None
+        import atexit
 
-            # Free the model before interpreter shutdown: Llama.__del__ at exit finds its C
-            # bindings gone and prints a TypeError traceback.
-            atexit.register(llama.close)
-            _llamas[key] = llama
-        return _llamas[key]
+        # Free the model before interpreter shutdown: Llama.__del__ at exit finds its C
+        # bindings gone and prints a TypeError traceback.
+        atexit.register(llama.close)
+        return llama
+
+    return loaded.once("llama", (path, threads, context), load)
 
 
 # The OCR models inside the rapidocr-onnxruntime 1.4.4 wheel (pinned in pyproject.toml),
@@ -264,7 +262,6 @@ OCR_MODELS = {
     "ch_PP-OCRv4_det_infer.onnx": "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
     "ch_PP-OCRv4_rec_infer.onnx": "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
 }
-_ocr_engines: dict[int, Any] = {}
 
 
 def ocr_engine(threads: int = 0) -> Any:
@@ -273,30 +270,31 @@ def ocr_engine(threads: int = 0) -> Any:
     ``threads`` 0 means every core. A missing package or a model file that does not match
     is a ``ModelError`` naming the fix.
     """
-    with _lock:
-        if threads not in _ocr_engines:
-            import hashlib
 
+    def load() -> Any:
+        import hashlib
+
+        try:
+            import rapidocr_onnxruntime
+        except ImportError:
+            raise ModelError(
+                "rapidocr-onnxruntime is missing, so scanned pages can't be read; "
+                "run `make install`"
+            ) from None
+        folder = Path(rapidocr_onnxruntime.__file__).parent / "models"
+        for name, digest in OCR_MODELS.items():
             try:
-                import rapidocr_onnxruntime
-            except ImportError:
+                actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            except OSError:
+                actual = "missing"
+            if actual != digest:
                 raise ModelError(
-                    "rapidocr-onnxruntime is missing, so scanned pages can't be read; "
-                    "run `make install`"
-                ) from None
-            folder = Path(rapidocr_onnxruntime.__file__).parent / "models"
-            for name, digest in OCR_MODELS.items():
-                try:
-                    actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
-                except OSError:
-                    actual = "missing"
-                if actual != digest:
-                    raise ModelError(
-                        f"the OCR model {folder / name} is {actual if actual == 'missing' else 'not the pinned file'}; "
-                        "run `pip install --force-reinstall rapidocr-onnxruntime==1.4.4`"
-                    )
-            n = threads or os.cpu_count() or 1
-            _ocr_engines[threads] = rapidocr_onnxruntime.RapidOCR(
-                intra_op_num_threads=n, inter_op_num_threads=1, use_cls=False, print_verbose=False
-            )
-        return _ocr_engines[threads]
+                    f"the OCR model {folder / name} is {actual if actual == 'missing' else 'not the pinned file'}; "
+                    "run `pip install --force-reinstall rapidocr-onnxruntime==1.4.4`"
+                )
+        n = threads or os.cpu_count() or 1
+        return rapidocr_onnxruntime.RapidOCR(
+            intra_op_num_threads=n, inter_op_num_threads=1, use_cls=False, print_verbose=False
+        )
+
+    return loaded.once("ocr engine", threads, load)

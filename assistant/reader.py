@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import loaded
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
 from assistant.models import onnx_session
@@ -192,10 +193,6 @@ def collect_spans(
     return sorted(found.values(), key=lambda s: -s.score)
 
 
-_readers: dict[Path, Reader] = {}
-
-
 def reader(folder: Path = READER_DIR) -> Reader:
     """The process-wide reader for ``folder`` (weights load on first ``read``)."""
-    with _lock:
-        return _readers.setdefault(folder, Reader(folder))
+    return loaded.once("reader", folder, lambda: Reader(folder))

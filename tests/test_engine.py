@@ -134,16 +134,18 @@ def test_ask__abstains_when_the_document_does_not_say(settings: Settings, questi
 
 def test_ask__a_follow_up_uses_the_chat_history(settings: Settings) -> None:
     first = ask("How much did Seres lose in 2020?", settings=settings)
-    history = [
+    text_only = [
         {"role": "user", "content": "How much did Seres lose in 2020?"},
         {"role": "assistant", "content": first.text},
     ]
 
-    answer = ask("And in 2021?", history=history, settings=settings)
+    for history in (first.turns(), text_only):
+        answer = ask("And in 2021?", history=history, settings=settings)
 
-    assert answer.question == "And in 2021?"
-    assert "2021" in answer.query and "2020" not in answer.query
-    assert answer.answer == "1.824 billion yuan"
+        assert answer.question == "And in 2021?"
+        assert "2021" in answer.query and "2020" not in answer.query
+        assert answer.answer == "1.824 billion yuan"
+    assert first.turns()[1]["answer"] == first.answer
 
 
 def test_ask__a_pronoun_follow_up_refers_to_the_previous_answer(settings: Settings) -> None:
