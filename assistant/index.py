@@ -1,4 +1,4 @@
-"""The only chromadb code: build, fingerprint, open and update the passage index.
+"""Build, fingerprint, open and update the passage index (its Chroma clients: chroma.py).
 
 Layout of ``index/`` (everything but README.md is generated)::
 
@@ -19,23 +19,20 @@ naming it; the rest is indexed. Non-goals: multi-tenant stores, partial updates 
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import logging
 import os
 import shutil
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from assistant import loaded
+from assistant import chroma, loaded
 from assistant.config import Settings
 from assistant.errors import AssistantError, CorpusError, IndexStoreError
 from assistant.ingest import (
@@ -226,7 +223,7 @@ def build(
 
 
 def _discard(settings: Settings, store: str) -> None:
-    loaded.forget("chroma client", str(settings.index_dir / store / "chroma"))
+    chroma.close_writer(settings, store)
     shutil.rmtree(settings.index_dir / store, ignore_errors=True)
 
 
@@ -270,88 +267,13 @@ def _previous_store(settings: Settings) -> _Previous | None:
     return _Previous(current["store"], manifest)
 
 
-def _client(settings: Settings, store: str, *, read_only: bool = False) -> Any:
-    """The Chroma client holding ``store``'s vectors: local files, or a Chroma server."""
-    if settings.chroma_url:
-        return loaded.once("chroma client", settings.chroma_url, lambda: _server(settings))
-    key = str(settings.index_dir / store / "chroma")
-    if read_only:
-        # Chroma rewrites its files whenever a client opens them; readers open a private
-        # copy so that answering never changes index/ (and works when it is read-only).
-        key = _private_copy(Path(key))
-
-    def local() -> Any:
-        import chromadb
-
-        return chromadb.PersistentClient(path=key, settings=_chroma_settings())
-
-    return loaded.once("chroma client", key, local)
-
-
-def _chroma_settings() -> Any:
-    from chromadb.config import Settings as ChromaSettings
-
-    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-
-
-def _server(settings: Settings) -> Any:
-    """A client of the Chroma server at ``settings.chroma_url``, checked to answer."""
-    import chromadb
-
-    assert settings.chroma_url
-    url = urlsplit(settings.chroma_url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise IndexStoreError(
-            f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL"
-        )
-    try:
-        client = chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=_chroma_settings(),
-        )
-        client.heartbeat()
-    except Exception as exc:  # connection errors come in many types
-        raise IndexStoreError(
-            f"the Chroma server at {settings.chroma_url} can't be reached ({exc}); "
-            "start it (`chroma run --path DIR --port PORT`) or unset ASSISTANT_CHROMA_URL"
-        ) from None
-    return client
-
-
-def _private_copy(store_chroma: Path) -> str:
-    """A per-process temporary copy of a finished store's Chroma folder (removed at exit)."""
-
-    def copy() -> str:
-        if not store_chroma.is_dir():
-            raise IndexStoreError(f"{store_chroma} is missing")
-        target = Path(tempfile.mkdtemp(prefix="assistant-chroma-")) / "chroma"
-        atexit.register(shutil.rmtree, target.parent, ignore_errors=True)
-        shutil.copytree(store_chroma, target)
-        return str(target)
-
-    return loaded.once("chroma copy", str(store_chroma), copy)
-
-
 def release(settings: Settings, store: str) -> None:
     """Forget an opened store in this process: its query encoder, client and private copy."""
     folder = settings.index_dir / store
     for path in loaded.keys("query encoder"):
         if isinstance(path, Path) and path.parent == folder:
             loaded.forget("query encoder", path)
-    if settings.chroma_url:
-        return
-    key = str(settings.index_dir / store / "chroma")
-    loaded.forget("chroma client", key)
-    for copy in loaded.forget("chroma copy", key):
-        loaded.forget("chroma client", copy)
-        shutil.rmtree(Path(copy).parent, ignore_errors=True)
-
-
-def _collection_name(settings: Settings, store: str, name: str) -> str:
-    """Local stores hold their own collections; on a server each build gets its own names."""
-    return f"{store}-{name}" if settings.chroma_url else name
+    chroma.release(settings, store)
 
 
 def _write_store(
@@ -518,7 +440,7 @@ def _write_vectors(
     if previous and kept and not settings.chroma_url:
         # A copy of the previous local store, minus what changed: no vector is re-embedded.
         shutil.copytree(settings.index_dir / previous.store / "chroma", path / "chroma")
-    client = _client(settings, store)  # fails before anything is embedded if unreachable
+    client = chroma.client(settings, store)  # fails before anything is embedded if unreachable
     texts = {
         "context": [embedding_text(p) for p in fresh],
         "sentence": [p.text for p in fresh],
@@ -533,7 +455,7 @@ def _write_vectors(
             for p, v in zip(fresh, vectors, strict=True)
         ]
         store_nodes = ChromaVectorStore(chroma_collection=collection)
-        size = _batch_size(client)
+        size = chroma.batch_size(client)
         for i in range(0, len(nodes), size):  # Chroma refuses larger batches
             store_nodes.add(nodes[i : i + size])
 
@@ -547,11 +469,11 @@ def _fresh_collection(
     client: Any,
 ) -> Any:
     """Collection ``name`` of the new store, holding exactly the ``kept`` vectors."""
-    own = _collection_name(settings, store, name)
+    own = chroma.collection_name(settings, store, name)
     if previous and kept and not settings.chroma_url:  # the copied store: drop what changed
         collection = client.get_collection(own, embedding_function=None)
         old_ids = [p["id"] for p in previous.manifest["passages"]]
-        _in_batches(
+        chroma.in_batches(
             client, [i for i in old_ids if i not in kept], lambda ids: collection.delete(ids=ids)
         )
         return collection
@@ -560,7 +482,7 @@ def _fresh_collection(
     )
     if previous and kept:  # a Chroma server: copy the kept vectors across collections
         source = client.get_collection(
-            _collection_name(settings, previous.store, name), embedding_function=None
+            chroma.collection_name(settings, previous.store, name), embedding_function=None
         )
 
         def copy(ids: list[str]) -> None:
@@ -572,18 +494,8 @@ def _fresh_collection(
                 metadatas=got["metadatas"],
             )
 
-        _in_batches(client, sorted(kept), copy)
+        chroma.in_batches(client, sorted(kept), copy)
     return collection
-
-
-def _batch_size(client: Any) -> int:
-    return max(1, min(int(client.get_max_batch_size()), 5000))
-
-
-def _in_batches(client: Any, ids: list[str], action: Callable[[list[str]], None]) -> None:
-    size = _batch_size(client)
-    for i in range(0, len(ids), size):
-        action(ids[i : i + size])
 
 
 def _reuse_query_encoder(
@@ -632,18 +544,18 @@ def _load_store(settings: Settings, store: str, fp: str) -> IndexData:
         if manifest.get("fingerprint") != fp or manifest.get("format") != FORMAT:
             raise IndexStoreError(f"{path} belongs to another corpus or format")
         passages = [Passage(**p) for p in manifest["passages"]]
-        client = _client(settings, store, read_only=True)
+        client = chroma.client(settings, store, read_only=True)
         vectors = {}
         ids = [p.id for p in passages]
         for name in COLLECTIONS:
-            got = client.get_collection(_collection_name(settings, store, name)).get(
+            got = client.get_collection(chroma.collection_name(settings, store, name)).get(
                 ids=ids, include=["embeddings"]
             )
             by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
             if len(by_id) != len(ids):
                 raise IndexStoreError(f"{path} misses vectors ({len(by_id)} of {len(ids)})")
             vectors[name] = np.asarray([by_id[i] for i in ids], dtype=np.float32)
-        collection = client.get_collection(_collection_name(settings, store, "context"))
+        collection = client.get_collection(chroma.collection_name(settings, store, "context"))
         encoder = manifest.get("query_encoder")
         query_encoder = path / encoder["file"] if encoder else None
         if query_encoder and (
@@ -712,14 +624,6 @@ def _atomic_write(path: Path, text: str) -> None:
 def _remove_old_stores(settings: Settings, keep: str) -> None:
     for child in settings.index_dir.glob("store-*"):
         if child.name != keep and child.is_dir():
-            loaded.forget("chroma client", str(child / "chroma"))
+            chroma.close_writer(settings, child.name)
             shutil.rmtree(child, ignore_errors=True)
-    if settings.chroma_url:  # drop this corpus's older builds from the server
-        client = _client(settings, keep)
-        for collection in client.list_collections():
-            name = getattr(collection, "name", collection)
-            if name.startswith("store-") and not name.startswith(f"{keep}-"):
-                try:
-                    client.delete_collection(name)
-                except Exception as exc:  # another process may have removed it
-                    log.info("could not delete old collection %s: %s", name, exc)
+    chroma.drop_other_builds(settings, keep)

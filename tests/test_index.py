@@ -302,9 +302,9 @@ def test_ask__keeps_answering_from_the_previous_index_when_the_corpus_breaks(
 def test_open_index__more_passages_than_one_chroma_batch_are_stored_in_batches(
     model: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assistant.index
+    import assistant.chroma
 
-    monkeypatch.setattr(assistant.index, "_batch_size", lambda client: 2)
+    monkeypatch.setattr(assistant.chroma, "batch_size", lambda client: 2)
     settings = _new_corpus(tmp_path)
 
     data = open_index(settings)
