@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from assistant.errors import ModelError
 from assistant.prompts import DECLINE, check_messages, reader_messages
-from assistant.quote import Located, clean, locate, whole_amount
+from assistant.quote import Located, clean, locate
 
 TOP_LOGPROBS = 10  # alternatives kept for the first token of each reply
 
@@ -78,8 +78,6 @@ class LLMReader:
         quote = clean(first.text)
         declined = not quote or quote.lower().rstrip(".").strip() == DECLINE
         located = None if declined else locate(quote, passages)
-        if located is not None:
-            located = whole_amount(located, passages)
         p_decline = _starts(first.first, DECLINE)
         check = self.chat.complete(check_messages(question, passages), 1, self.timeout)
         timings = {"read": first.seconds, "stated": check.seconds}

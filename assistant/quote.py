@@ -69,29 +69,6 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     return best
 
 
-def whole_amount(located: Located, passages: Sequence[str]) -> Located:
-    """``located`` widened to the amount it is a bare number of: its scale and unit.
-
-    Models quote "3.832" where the passage says "3.832 billion yuan"; a number without
-    its scale or unit misstates the amount. Example: in "a loss of 3.832 billion yuan",
-    the span of "3.832" -> the span of "3.832 billion yuan".
-    """
-    from assistant.extract import amounts
-
-    text = passages[located.passage]
-    if not any(ch.isdigit() for ch in text[located.start : located.end]):
-        return located
-    for a in amounts(text):
-        end = a.start + len(a.text)
-        if (
-            a.start <= located.start
-            and located.end <= end
-            and end - a.start > located.end - located.start
-        ):
-            return Located(located.passage, a.start, end, located.similarity)
-    return located
-
-
 def _normalise(text: str) -> tuple[str, list[int]]:
     """Lower-cased text with runs of spaces as one, and each character's original offset.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.quote import Located, clean, locate, whole_amount
+from assistant.quote import clean, locate
 
 PASSAGES = [
     "The Harbour Board met on 4 May 2031 and approved the  new   pier.",
@@ -46,21 +46,3 @@ def test_locate__what_is_not_there_is_not_an_answer() -> None:
 def test_clean__strips_what_models_wrap_quotes_in() -> None:
     assert clean(' "4 May 2031". ') == "4 May 2031"
     assert clean("Answer: the new pier\nBecause ...") == "the new pier"
-
-
-def test_whole_amount__a_bare_number_takes_its_scale_and_unit() -> None:
-    passages = ["Net losses were 3.832 billion yuan in 2022, up from 1.8 billion."]
-    located = locate("3.832", passages)
-    assert located is not None
-    wide = whole_amount(located, passages)
-    assert passages[0][wide.start : wide.end] == "3.832 billion yuan"
-    assert wide.similarity == located.similarity
-
-
-def test_whole_amount__leaves_years_words_and_whole_amounts_alone() -> None:
-    passages = ["In 2022 the firm, Acme, sold 12,000 cars for 3 million dollars."]
-    for quote in ("2022", "Acme", "3 million dollars", "12,000 cars"):
-        located = locate(quote, passages)
-        assert located is not None
-        assert whole_amount(located, passages) == located
-    assert whole_amount(Located(0, 0, 2, 1.0), passages) == Located(0, 0, 2, 1.0)
