@@ -10,7 +10,6 @@ appended to ``--out``. ``none`` is the baseline.
     typed-spans      the rules answer with whole sentences, never with a typed span
     respectively     "A, B and C respectively" is not read as values of A, B and C
     question-unit    "how many X" does not ask for a count of X
-    whole-amount     a quoted bare number keeps no scale or unit ("3.8" for "3.8 billion yuan")
 
 Data: SQuAD 2.0 (Rajpurkar, Jia & Liang 2018), CC BY-SA 4.0.
 """
@@ -67,22 +66,12 @@ def _no_question_unit() -> None:
     questions._unit = rank._unit = no_unit
 
 
-def _no_whole_amount() -> None:
-    from assistant import llm_reader
-
-    def as_quoted(located: Any, passages: Any) -> Any:
-        return located
-
-    llm_reader.whole_amount = as_quoted
-
-
 ABLATIONS: dict[str, Callable[[], None]] = {
     "none": lambda: None,
     "rules": _no_rules,
     "typed-spans": _no_typed_spans,
     "respectively": _no_respectively,
     "question-unit": _no_question_unit,
-    "whole-amount": _no_whole_amount,
 }
 
 
