@@ -261,7 +261,9 @@ def make_api(settings: Settings, access: Access | None = None):
 
         Args:
             question: the question, at most 1000 characters.
-            history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...].
+            history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...];
+                an assistant turn may keep its short answer as "answer" (what a follow-up
+                is read against), as the "answer" field of the previous reply gives it.
         Returns:
             {"answer", "text", "abstained", "citations": [{"n", "text", "source", "start",
             "end", "section", "score", "page"}], "question", "answer_type", "query",

@@ -118,23 +118,27 @@ class Assistant:
     def engine(self) -> tuple[HybridSearch, AnyAnswerer]:
         """The retriever and answerer, opened on first use (building the index if needed).
 
-        When another build has made a new store current since, this opens it.
+        When another build has made a new store current since, this opens it; the stores
+        of engines dropped since are released once the new one is open.
         """
         from assistant.index import read_current, release
 
         settings = _without_llm(self.settings)  # one retriever whatever the LLM settings
-        current = read_current(settings.index_dir)
         with _swap:
             engine = loaded.get("engine", settings)
+            current = read_current(settings.index_dir)
             if engine is not None and current is not None and current["store"] != engine.store:
-                for old in loaded.forget("engine", settings):
-                    release(settings, old.store)
+                _retire(settings)
             engine = loaded.once("engine", settings, lambda: _open(settings))
+            for old in [r for r in _retired if r[0] == settings and r[1] != engine.store]:
+                _retired.remove(old)
+                release(settings, old[1])
         return engine.retriever, engine.answerer
 
     def forget(self) -> None:
         """Drop the opened engine: the next question reopens the index."""
-        loaded.forget("engine", _without_llm(self.settings))
+        with _swap:
+            _retire(_without_llm(self.settings))
 
     def build_index(
         self,
@@ -171,6 +175,11 @@ class Engine:
 
 
 _swap = threading.Lock()  # one question at a time sees a stale store and replaces it
+_retired: list[tuple[Settings, str]] = []  # stores of dropped engines, not yet released
+
+
+def _retire(settings: Settings) -> None:
+    _retired.extend((settings, e.store) for e in loaded.forget("engine", settings))
 
 
 def ask(

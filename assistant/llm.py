@@ -9,6 +9,7 @@ replies (``generate``, ``verify``).
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib
 import os
 import threading
@@ -46,7 +47,7 @@ def load_backend(settings: Settings) -> Backend:
     key = (
         settings.llm,
         settings.llm_url,
-        settings.llm_api_key,
+        hashlib.sha256((settings.llm_api_key or "").encode()).hexdigest(),  # not the key
         settings.llm_max_tokens,
         settings.llm_timeout,
     )

@@ -4,7 +4,8 @@ Each family is switched off in this process only, by replacing what it contribut
 what the answerer does without it; nothing is retrained. Then the seed cases, the
 independent questions and a seeded sample of the ``dev`` SQuAD articles go through
 ``ask()`` as ``python -m evals`` runs them, and one JSON line of figures is printed and
-appended to ``--out``. ``none`` is the baseline.
+appended to ``--out``. ``none`` is the baseline. A family stays off until the process
+ends: run one ablation per process.
 
     rules            the rule-based answerer never replies (its reply is no candidate)
     typed-spans      the rules answer with whole sentences, never with a typed span

@@ -310,3 +310,27 @@ def test_ask__a_question_about_the_title_is_answered_from_the_heading(settings: 
     assert not answer.abstained
     assert answer.answer == title
     assert answer.citations[0].start == 0
+
+
+def test_assistant__sees_a_rebuilt_corpus_and_releases_the_old_store(tmp_path: Path) -> None:
+    from assistant import Assistant, loaded
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "acme.txt").write_text(ACME, encoding="utf-8")
+    bot = Assistant(
+        Settings(answerer="fast", corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    )
+    first = bot.ask("When did Acme Motors open the Lyon plant?")
+    old_copies = [k for k in loaded.keys("chroma copy") if str(tmp_path) in str(k)]
+
+    (tmp_path / "corpus" / "ferry.txt").write_text(
+        "The Nordlys ferry was launched in 2019 and carries 600 passengers.\n", encoding="utf-8"
+    )
+    bot.build_index()
+    second = bot.ask("How many passengers does the Nordlys ferry carry?")
+
+    assert first.answer == "May 2023"
+    assert second.answer == "600 passengers" and second.citations[0].source == "ferry.txt"
+    assert len(old_copies) == 1
+    assert old_copies[0] not in loaded.keys("chroma copy")
+    assert [k for k in loaded.keys("chroma copy") if str(tmp_path) in str(k)] != old_copies
