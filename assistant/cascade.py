@@ -3,9 +3,11 @@
 ``auto``: the fast answerer (``learned.py``: the MiniLM reader's spans, the rules' reply,
 the abstainer) proposes first; ``decide.Decider.route`` keeps its answer when it is sure,
 abstains when the documents do not cover the question, and otherwise the language model
-reads the best passages (``context``) and quotes (``llm_reader``). A located quote becomes
-a candidate scored by the decider; the best of it, the fast answer and abstaining is
-returned. ``llm``: the model always reads. Without the model (not installed, damaged,
+reads the best passages (``context``) and quotes (``llm_reader``), unless the question
+cannot reach the documents' words at all (``reach``: another script, no content word in
+them). A located quote becomes a candidate scored by the decider; the best of it, the
+fast answer and abstaining is returned. A reading that runs past the question's deadline
+(``Settings.deadline``) is stopped and the fast answerer decides, as ``fast`` would. ``llm``: the model always reads. Without the model (not installed, damaged,
 llama-cpp missing) ``auto`` answers with the fast path and says why in ``Answer.note``;
 ``llm`` raises the ``ModelError``.
 Non-goals: retrieval, prompts (``prompts``), fitting (``train/decider.py``).
@@ -13,6 +15,7 @@ Non-goals: retrieval, prompts (``prompts``), fitting (``train/decider.py``).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Generator
@@ -22,9 +25,10 @@ from typing import TYPE_CHECKING
 from assistant.config import Settings
 from assistant.context import Piece, paragraphs_of, ranked_paragraphs, windows, within
 from assistant.decide import Decider, Signals, features
-from assistant.errors import ModelError
+from assistant.errors import ModelError, Overtime
 from assistant.learned import Candidate, LearnedAnswerer, Proposal
 from assistant.question import Query
+from assistant.reach import Reach
 from assistant.types import Answer, Hit, Step
 
 if TYPE_CHECKING:
@@ -47,6 +51,7 @@ class CascadeAnswerer:
     def __init__(self, fast: LearnedAnswerer, decider: Decider, settings: Settings) -> None:
         self.fast, self.decider, self.mode = fast, decider, settings.answerer
         self.paragraphs = paragraphs_of(fast.passages)
+        self.reach = Reach(p.text for p in fast.passages)
         self._reader: LLMReader | None = None
         self._broken: str = ""  # why the model can't be used, once that is known
         self._lock = threading.Lock()
@@ -76,11 +81,19 @@ class CascadeAnswerer:
         return within(chosen, settings.llm_read_chars)
 
     def quote(
-        self, query: Query, hits: list[Hit], settings: Settings, proposal: Proposal
+        self,
+        query: Query,
+        hits: list[Hit],
+        settings: Settings,
+        proposal: Proposal,
+        deadline: float = math.inf,
     ) -> Quoted:
-        """Let the model read the best pieces for ``query`` and score its quote."""
+        """Let the model read the best pieces for ``query`` and score its quote.
+
+        Raises ``Overtime`` when the reading is not done by ``deadline`` (perf_counter).
+        """
         pieces = self.pieces(hits, settings)
-        reading = self.reader(settings).read(query.text, [p.text for p in pieces])
+        reading = self.reader(settings).read(query.text, [p.text for p in pieces], deadline)
         located = reading.located
         candidate = None
         quote = ""
@@ -137,10 +150,26 @@ class CascadeAnswerer:
         if proposal.heading:
             return replace(proposal.ruled, answered_by="rules", timings=timings)
         route = "llm" if self.mode == "llm" else self.decider.route(proposal.confidence)
+        unreached = self.reach.why_not(query.text) if route == "llm" and self.mode == "auto" else ""
+        if unreached:
+            out = self._fast(question, query, hits, settings, proposal)
+            return replace(
+                out, note=f"not read by the language model: {unreached}", timings=timings
+            )
         if route == "llm":
             yield Step("reading")
+            reading_began = time.perf_counter()
             try:
-                quoted = self.quote(query, hits, settings, proposal)
+                quoted = self.quote(query, hits, settings, proposal, began + settings.deadline)
+            except Overtime:
+                out = self._fast(question, query, hits, settings, proposal)
+                timings["read"] = time.perf_counter() - reading_began
+                stands = "an abstention" if out.abstained else "the fast answer"
+                note = (
+                    f"the language model did not finish reading within the {settings.deadline:g} s "
+                    f"deadline; {stands} stands"
+                )
+                return replace(out, note=note, timings=timings)
             except ModelError as exc:
                 if self.mode == "llm":
                     raise

@@ -41,12 +41,19 @@ class Settings:
     # The language-model reader: "" = the bundled GGUF (models/llm/), a path to another
     # .gguf, or "openai:MODEL" for an OpenAI-compatible server at reader_url.
     reader_llm: str = ""
+    reader_model: str = "1.5b"  # the bundled GGUF read with when reader_llm is "": 1.5b | 0.5b
     reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
     llm_read: str = "windows"  # what it reads: "windows" (hit +-1 sentence) or "paragraphs"
     llm_pieces: int = 3  # how many windows or paragraphs
     llm_read_chars: int = 2400  # passages cut to this many characters (about 550 tokens)
-    llm_threads: int = 0  # 0 = every core
+    llm_threads: int = 0  # 0 = one per physical core
     llm_read_timeout: float = 60.0  # seconds per reply before it is cut
+    # Seconds a question may take, from the fast answer to the model's reading and check;
+    # past it the fast answer (or an abstention) stands and Answer.note says so.
+    deadline: float = 8.0
+    # A disk cache of the reader model's replies (assistant/readings.py): evals and training
+    # set it so that nothing is read twice; off (None) for questions asked by people.
+    readings_file: Path | None = None
     # Optional generated replies: "llamacpp:/path/model.gguf" | "ollama:MODEL" | "openai:MODEL".
     llm: str | None = None
     llm_url: str | None = None  # server of ollama/openai; from OLLAMA_HOST / OPENAI_BASE_URL
@@ -108,10 +115,12 @@ class Settings:
             "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
             "answerer": self.answerer in ANSWERERS,
             "llm_read": self.llm_read in ("windows", "paragraphs"),
+            "reader_model": self.reader_model in ("1.5b", "0.5b"),
             "llm_pieces": self.llm_pieces >= 1,
             "llm_read_chars": self.llm_read_chars >= 200,
             "llm_threads": self.llm_threads >= 0,
             "llm_read_timeout": math.isfinite(self.llm_read_timeout) and self.llm_read_timeout > 0,
+            "deadline": self.deadline > 0,
             "llm_max_tokens": self.llm_max_tokens >= 1,
             "llm_timeout": math.isfinite(self.llm_timeout) and self.llm_timeout > 0,
             "questions_per_minute": self.questions_per_minute >= 1,
@@ -123,8 +132,8 @@ class Settings:
             raise ConfigError(
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/reader_passages/"
                 "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0, "
-                "answerer auto|llm|fast|learned|rules, llm_read windows|paragraphs, "
-                "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0, "
+                "answerer auto|llm|fast|learned|rules, llm_read windows|paragraphs, reader_model 1.5b|0.5b, "
+                "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0, deadline > 0, "
                 "questions_per_minute/uploads_per_hour >= 1; "
                 "fix the ASSISTANT_* variable"
             )

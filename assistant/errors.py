@@ -6,6 +6,9 @@ AssistantError
 │                      read, without text, or refused on upload (size, name, content)
 ├── IndexStoreError    the index can't be opened, built or reached (Chroma server down)
 └── ModelError         a model (embedder, reader, OCR) is missing or broken
+
+Overtime is not an error: the language model did not finish reading by the question's
+deadline (``Settings.deadline``), and the fast answer or an abstention stands.
 """
 
 from __future__ import annotations
@@ -40,3 +43,7 @@ def short_reason(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Overtime(Exception):
+    """The language model's reading ran past the question's deadline; not an error."""

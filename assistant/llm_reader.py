@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.errors import ModelError
+from assistant.errors import ModelError, Overtime
 from assistant.prompts import DECLINE, check_messages, reader_messages
 from assistant.quote import Located, clean, locate
 
@@ -70,16 +70,20 @@ class LLMReader:
     def __init__(self, chat: Chat, max_tokens: int = 48, timeout: float = 60.0) -> None:
         self.chat, self.max_tokens, self.timeout = chat, max_tokens, timeout
 
-    def read(self, question: str, passages: Sequence[str]) -> Reading:
+    def read(self, question: str, passages: Sequence[str], deadline: float = math.inf) -> Reading:
         """Example: read("Who chairs Seres?", ["Zhang Xinghai, chairman of Seres, said ..."])
-        -> Reading(reply="Zhang Xinghai", located=Located(0, 0, 13, 1.0), ...)"""
+        -> Reading(reply="Zhang Xinghai", located=Located(0, 0, 13, 1.0), ...)
+
+        ``deadline`` (a ``time.perf_counter()`` time) bounds the reading and its check:
+        past it, ``Overtime``; each reply is also cut at ``timeout`` seconds.
+        """
         messages = reader_messages(question, passages)
-        first = self.chat.complete(messages, self.max_tokens, self.timeout)
+        first = self.chat.complete(messages, self.max_tokens, self._left(deadline))
         quote = clean(first.text)
         declined = not quote or quote.lower().rstrip(".").strip() == DECLINE
         located = None if declined else locate(quote, passages)
         p_decline = _starts(first.first, DECLINE)
-        check = self.chat.complete(check_messages(question, passages), 1, self.timeout)
+        check = self.chat.complete(check_messages(question, passages), 1, self._left(deadline))
         timings = {"read": first.seconds, "stated": check.seconds}
         return Reading(
             reply=first.text,
@@ -92,6 +96,13 @@ class LLMReader:
             seconds=sum(timings.values()),
             timings=timings,
         )
+
+    def _left(self, deadline: float) -> float:
+        """Seconds a reply may take: ``timeout``, or what is left before ``deadline``."""
+        left = min(self.timeout, deadline - time.perf_counter())
+        if left <= 0:
+            raise Overtime("the deadline passed before the model could read")
+        return left
 
 
 def _yes(first: dict[str, float]) -> float:
@@ -119,9 +130,11 @@ class LocalChat:
     It formats the chat with the model's own template, then generates greedily token by
     token: the first token's distribution comes from the logits of the prompt's last
     position (no ``logits_all``, which would hold a vocabulary-wide row per token), and
-    the loop stops at the end-of-turn token, a line break, ``max_tokens`` or the
-    deadline. llama.cpp keeps the previous prompt's cache, so a prompt that extends it
-    (the "stated?" check) reads only what is new.
+    the loop stops at the end-of-turn token, a line break or ``max_tokens``. Past
+    ``timeout`` seconds llama.cpp is aborted, in the prompt's evaluation too
+    (``llm_thread.deadline``), and ``Overtime`` is raised. llama.cpp keeps the previous
+    prompt's cache, so a prompt that extends it (the "stated?" check) reads only what is
+    new.
     """
 
     def __init__(self, llama: Any, name: str) -> None:
@@ -156,19 +169,26 @@ class LocalChat:
         out: list[int] = []
         probs: list[float] = []
         first: dict[str, float] = {}
+        from assistant import llm_thread
+
         try:
-            for token in self.llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
-                z = _softmax(self._last_logits())  # what the token was chosen from
-                if not out and not first:
-                    first = self._top(z)
-                if token in self.stops:
-                    break
-                out.append(token)
-                probs.append(float(z[token]))
-                text = self.llama.detokenize(out).decode("utf-8", "ignore")
-                if len(out) >= max_tokens or "\n" in text.strip() or time.perf_counter() > deadline:
-                    break  # a reply that runs on is cut by the token and wall-clock limits
+            with llm_thread.deadline(deadline):
+                for token in self.llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+                    z = _softmax(self._last_logits())  # what the token was chosen from
+                    if not out and not first:
+                        first = self._top(z)
+                    if token in self.stops:
+                        break
+                    out.append(token)
+                    probs.append(float(z[token]))
+                    text = self.llama.detokenize(out).decode("utf-8", "ignore")
+                    if len(out) >= max_tokens or "\n" in text.strip():
+                        break  # a reply that runs on is cut by the token limit
+                    if time.perf_counter() > deadline:
+                        raise Overtime(f"the model took over {timeout:.1f} s to reply")
         except (RuntimeError, ValueError, OSError) as exc:
+            if time.perf_counter() > deadline:  # llama_decode was aborted at the deadline
+                raise Overtime(f"the model took over {timeout:.1f} s to read") from None
             raise ModelError(f"the reader model {self.name} failed: {exc}") from None
         text = self.llama.detokenize(out).decode("utf-8", "ignore")
         return Completion(
@@ -282,6 +302,8 @@ class ServerChat:
         try:
             done = self._create(messages, max_tokens, timeout, self.logprobs)
         except Exception as exc:  # the client raises its own connection and API errors
+            if time.perf_counter() - began >= timeout:
+                raise Overtime(f"the reader server took over {timeout:.1f} s to reply") from None
             if self.logprobs and "logprobs" in str(exc).lower():
                 # A server started without logits for every token (llama_cpp.server's
                 # --logits_all) refuses them: read without the first token's probabilities.
@@ -322,12 +344,35 @@ def reader_for(settings: Any) -> LLMReader:
         url = (settings.reader_url or "http://127.0.0.1:8000/v1").rstrip("/")
         chat = ServerChat(url, spec.partition(":")[2], settings.llm_api_key)
     else:
-        path = Path(spec).expanduser() if spec else bundle.model_file()
+        pins = bundle.load_pins(bundle.SIZES[settings.reader_model])
+        path = Path(spec).expanduser() if spec else bundle.model_file(pins)
         if not spec:
-            bundle.check(path)
+            bundle.check(path, pins)
         elif not path.is_file():
             raise ModelError(
                 f"no reader model at {path}; point ASSISTANT_READER_LLM at a .gguf file"
             )
         chat = LocalChat(local_llm(path, settings.llm_threads), path.name)
+    if settings.readings_file:
+        from assistant.readings import CachedChat
+
+        chat = CachedChat(chat, settings.readings_file, model_identity(spec, settings))
     return LLMReader(chat, timeout=settings.llm_read_timeout)
+
+
+def model_identity(spec: str, settings: Any) -> str:
+    """What a reply depends on besides the prompt: the GGUF's sha256, or the server's model.
+
+    The bundled file's sha256 is its pin (checked on install); another file is hashed
+    once per process.
+    """
+    from pathlib import Path
+
+    from assistant import bundle, loaded
+
+    if spec.startswith("openai:"):
+        return f"{spec} at {settings.reader_url}"
+    if not spec:
+        return bundle.load_pins(bundle.SIZES[settings.reader_model]).sha256
+    path = Path(spec).expanduser().resolve()
+    return loaded.once("model sha256", path, lambda: bundle.sha256_of(path))

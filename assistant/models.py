@@ -129,6 +129,9 @@ def onnx_session(model: Path, vocab: Path, what: str, fix: str) -> tuple[Any, An
         tokenizer = Tokenizer.from_file(str(vocab))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+        # Its pool's threads would otherwise spin for a while after each run, on the cores
+        # the language model reads with next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         session = onnxruntime.InferenceSession(
             str(model), options, providers=["CPUExecutionProvider"]
@@ -212,10 +215,33 @@ def onnx_encoder(onnx_file: Path) -> OnnxEncoder:
     )
 
 
+def physical_cores() -> int:
+    """The cores this process may run on, a core's hyper-threads counted once.
+
+    llama.cpp runs best with one thread per physical core: a second thread on a core's
+    sibling competes for the same vector units. Read from Linux's sysfs topology; where
+    that is missing, every CPU the process may use counts.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+        except OSError:
+            return len(cpus) or 1
+        cores.add((package, core))
+    return len(cores) or 1
+
+
 def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
     """The process-wide ``llama_cpp.Llama`` for a GGUF file, loaded on first use.
 
-    ``threads`` 0 means every core. Greedy replies are the same run to run (seed 0).
+    ``threads`` 0 means one per physical core (``physical_cores``). Greedy replies are the same run to run (seed 0).
     A missing llama-cpp-python, or a file it cannot load, is a ``ModelError`` naming the
     fix; the fast answerer keeps working without it.
     """
@@ -235,7 +261,7 @@ def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
                 lambda: Llama(
                     model_path=str(path),
                     n_ctx=context,
-                    n_threads=threads or os.cpu_count() or 1,
+                    n_threads=threads or physical_cores(),
                     n_batch=512,
                     seed=0,
                     verbose=False,
@@ -246,6 +272,10 @@ def local_llm(path: Path, threads: int = 0, context: int = 2048) -> Any:
                 f"{path} could not be loaded as a GGUF model ({exc}); delete it and run "
                 "`make install-model`"
             ) from None
+        import llama_cpp
+
+        # llama.cpp asks this between the steps of a prompt's evaluation (llm_thread.deadline)
+        llama_cpp.llama_set_abort_callback(llama.ctx, llm_thread.abort_callback(), None)
         import atexit
 
         # Free the model before interpreter shutdown: Llama.__del__ at exit finds its C

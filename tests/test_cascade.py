@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant import ModelError, Settings, Step, ask, ask_stream, bundle, document_text
+from assistant.errors import Overtime
 from assistant.llm_reader import reader_for
 from tests.conftest import llama_server
 
@@ -58,6 +60,34 @@ def test_ask__llm_answer_is_located_in_the_document_and_cited(llm: Settings) -> 
     first = a.citations[0]
     assert first.start <= a.span.start < a.span.end <= first.end  # the sentence holding it
     assert {"fast", "read"} <= set(a.timings)
+
+
+def test_reader__a_reading_past_its_deadline_stops_and_the_next_reads_the_same(
+    llm: Settings,
+) -> None:
+    reader = reader_for(llm)
+    long = [PASSAGES[0] * 4, *PASSAGES[1:]]  # fresh passages: the whole prompt must be read
+    began = time.perf_counter()
+    with pytest.raises(Overtime):
+        reader.read("Who chairs the Harbour Board?", long, time.perf_counter() + 0.2)
+    assert time.perf_counter() - began < 1.5  # aborted in the prompt, not after it
+    after = reader.read("How much will the new pier cost?", PASSAGES)
+    assert after.located is not None
+    assert PASSAGES[0][after.located.start : after.located.end] == "41.5 million crowns"
+
+
+def test_ask__past_the_deadline_the_fast_answer_stands_and_the_note_says_why(
+    llm: Settings,
+) -> None:
+    a = ask("Who is the chairman of Seres?", settings=replace(llm, deadline=0.05))
+    assert a.answered_by == "fast" and "Zhang Xinghai" in a.answer
+    assert "did not finish reading within the 0.05 s deadline" in a.note
+
+
+def test_auto__a_question_in_another_script_is_not_read(llm: Settings) -> None:
+    a = ask("赛力斯和长安各向引望投资了多少钱？", settings=replace(llm, answerer="auto"))
+    assert a.answered_by == "fast" and "read" not in a.timings
+    assert "Han script" in a.note
 
 
 def test_ask__a_company_the_article_never_mentions_is_abstained_in_every_mode(

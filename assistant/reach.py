@@ -1,0 +1,76 @@
+"""Whether a question can reach the documents at all: its script and its content words.
+
+A question written in another script than the documents (a Chinese question over an
+English article), or none of whose content words (``text.tokens``: stop words dropped,
+lightly stemmed) occur in them, is not read by the language model: no passage can hold
+its answer word for word, and a reading costs seconds. The fast answerer still decides
+(it abstains on such questions, or answers from a name it found).
+Non-goals: telling languages of one script apart; retrieval's own scores (``decide``).
+
+Example:
+    reach = Reach(["Seres lost 3.8 billion yuan in 2022."])
+    reach.why_not("赛力斯亏损多少")               # "the question is in Han script, ..."
+    reach.why_not("How much did Seres lose?")  # ""
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+from assistant.text import tokens
+
+STEM = 5  # a content word reaches the documents when one of their words starts the same
+MIN_SHARE = 0.02  # a script is the documents' when at least this share of their letters is
+SAMPLED_LETTERS = 200_000  # letters counted per corpus: enough to know its scripts
+# Unicode names that share a writing system's first word but not the system.
+_SCRIPT = {"CJK": "Han", "HIRAGANA": "Japanese", "KATAKANA": "Japanese"}
+
+
+def script(ch: str) -> str:
+    """The writing system of a letter, from its Unicode name. Example: "é" -> "Latin"."""
+    first = unicodedata.name(ch, "").partition(" ")[0]
+    return _SCRIPT.get(first, first.title())
+
+
+def letter_scripts(text: str, limit: int | None = None) -> Counter[str]:
+    """How many letters of ``text`` each script has (the first ``limit`` letters)."""
+    counts: Counter[str] = Counter()
+    seen = 0
+    for ch in text:
+        if ch.isalpha():
+            counts[script(ch)] += 1
+            seen += 1
+            if limit is not None and seen >= limit:
+                break
+    return counts
+
+
+class Reach:
+    """The scripts and word stems of a set of documents, to test questions against."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        counts: Counter[str] = Counter()
+        stems: set[str] = set()
+        for text in texts:
+            left = SAMPLED_LETTERS - sum(counts.values())
+            if left > 0:
+                counts.update(letter_scripts(text, left))
+            stems.update(t[:STEM] for t in tokens(text))
+        total = sum(counts.values())
+        self.scripts = frozenset(s for s, n in counts.items() if n >= MIN_SHARE * total)
+        self.stems = frozenset(stems)
+
+    def why_not(self, question: str) -> str:
+        """Why ``question`` cannot be answered from these documents' words; "" when it can."""
+        written = letter_scripts(question)
+        if written and self.scripts:
+            main = written.most_common(1)[0][0]
+            if main not in self.scripts:
+                theirs = " and ".join(sorted(self.scripts))
+                return f"the question is in {main} script, the documents in {theirs}"
+        words = tokens(question)
+        if words and self.stems and not any(w[:STEM] in self.stems for w in words):
+            return "none of the question's words occur in the documents"
+        return ""
