@@ -149,6 +149,46 @@ def _chunks(text: str, words: int = STREAM_WORDS) -> Iterator[str]:
         yield text
 
 
+class _Tick:
+    """Nothing new came for ``TICK_S`` seconds: the page shows how long it has waited."""
+
+
+TICK_S = 1.0
+
+
+def _ticking(items: Iterator[Any], every: float = TICK_S) -> Iterator[Any]:
+    """``items``, produced on a thread of their own, with a ``_Tick`` after each quiet ``every``.
+
+    The page can then say "Reading the passages… 3 s" while the model reads. An error
+    raised by ``items`` is raised here.
+    """
+    import queue
+    import threading
+
+    out: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                out.put(("item", item))
+        except BaseException as exc:  # handed to the consumer, raised there
+            out.put(("error", exc))
+        out.put(("done", None))
+
+    threading.Thread(target=produce, name="answer", daemon=True).start()
+    while True:
+        try:
+            kind, value = out.get(timeout=every)
+        except queue.Empty:
+            yield _Tick()
+            continue
+        if kind == "done":
+            return
+        if kind == "error":
+            raise value
+        yield value
+
+
 def _preview(question: str, limit: int = 300) -> str:
     if len(question) <= limit:
         return question
@@ -190,8 +230,20 @@ def make_respond(settings: Settings, access: Access | None = None):
             run = replace(run, answerer=READERS[reader])
         answer: Answer | None = None
         draft = ""
+        reading_since: float | None = None
         try:
-            for item in ask_stream(message, history=turns, settings=run, steps=True):
+            for item in _ticking(ask_stream(message, history=turns, settings=run, steps=True)):
+                if isinstance(item, _Tick):  # the seconds the model has been reading
+                    if reading_since is not None and not draft:
+                        spent = time.perf_counter() - reading_since
+                        line = f"*{READING}* {spent:.0f} s ▌"
+                        yield (
+                            gr.skip(),
+                            [*chat, {"role": "assistant", "content": line}],
+                            gr.skip(),
+                            gr.skip(),
+                        )
+                    continue
                 if isinstance(item, Answer):
                     answer = item
                     continue
@@ -200,6 +252,7 @@ def make_respond(settings: Settings, access: Access | None = None):
                         found = Answer(message, "", "", False, citations=item.citations)
                         yield gr.skip(), gr.skip(), gr.skip(), render_sources(found, settings)
                     else:
+                        reading_since = time.perf_counter()
                         waiting = [*chat, {"role": "assistant", "content": f"*{READING}* ▌"}]
                         yield gr.skip(), waiting, gr.skip(), gr.skip()
                     continue

@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help="output folder")
     p.add_argument("--only", metavar="TYPE", help="only cases of this type or answer_type")
     p.add_argument("--quiet", action="store_true", help="no progress and no failed-case list")
+    p.add_argument("--sample", type=int, metavar="N", help="a seeded sample of N cases (--seed)")
     p.add_argument(
         "--answerer",
         choices=("auto", "llm", "fast", "learned", "rules"),
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated titles, or 'all' (default: the test articles of squad_split.json)",
     )
     squad.add_argument("--per-article", type=int, metavar="N", help="a seeded sample of N each")
-    squad.add_argument("--seed", type=int, default=0, help="seed of --per-article")
+    squad.add_argument("--seed", type=int, default=0, help="seed of --per-article and --sample")
     squad.add_argument(
         "--given-paragraph",
         action="store_true",
@@ -90,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             only=args.only,
             settings=settings,
             progress=progress,
+            sample=args.sample,
+            seed=args.seed,
         )
     except (OSError, ValueError, ImportError, tomllib.TOMLDecodeError, AssistantError) as exc:
         print(f"evals: {exc}", file=sys.stderr)

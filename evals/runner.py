@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import random
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -301,12 +302,18 @@ def run(
     ask: AskFn | None = None,
     settings: Any = None,
     progress: Callable[[int, int, CaseResult], None] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> Report:
     """Ask every case, score it, and check the thresholds (``thresholds_path=None``: none).
 
     ``ask`` and ``settings`` default to ``assistant.ask`` and ``Settings.from_env()``.
+    ``sample``: a seeded sample of that many cases (``seed``), in the file's order.
     """
     cases = load_cases(Path(cases_path), only)
+    if sample is not None and sample < len(cases):
+        chosen = set(random.Random(seed).sample(range(len(cases)), sample))
+        cases = [c for i, c in enumerate(cases) if i in chosen]
     if not cases:
         raise ValueError(f"{cases_path}: no cases to run" + (f" of type {only!r}" if only else ""))
     thresholds = load_thresholds(Path(thresholds_path)) if thresholds_path else {}

@@ -3,6 +3,7 @@ page-building helpers of ``app.py`` on plain data."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -12,7 +13,7 @@ from gradio_client.exceptions import AppError
 
 import app
 import sources_view
-from assistant import Answer, Citation, Settings
+from assistant import Answer, Citation, QuestionError, Settings
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -159,6 +160,27 @@ def test_user_markdown__renders_markup_literally() -> None:
         sources_view.reply_markdown("**a**\n\n> b <img> & c [1]")
         == "**a**\n\n> b &lt;img> &amp; c [1]"
     )
+
+
+def test_ticking__says_while_it_waits_and_keeps_every_item_in_order() -> None:
+    def slow() -> Any:
+        yield "retrieved"
+        time.sleep(0.3)  # a reading
+        yield "answer"
+
+    got = list(app._ticking(slow(), every=0.05))
+    assert [g for g in got if not isinstance(g, app._Tick)] == ["retrieved", "answer"]
+    assert sum(isinstance(g, app._Tick) for g in got) >= 3
+    assert got.index("answer") > got.index("retrieved") + 3  # the ticks came between
+
+
+def test_ticking__raises_what_the_answer_raised() -> None:
+    def broken() -> Any:
+        yield "retrieved"
+        raise QuestionError("shorten it")
+
+    with pytest.raises(QuestionError, match="shorten it"):
+        list(app._ticking(broken(), every=0.05))
 
 
 def test_respond__ignores_blank_input() -> None:
