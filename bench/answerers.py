@@ -4,7 +4,8 @@ For each: the cold first answer as a fresh ``assistant ask`` process (wall time,
 RSS), then warm latency in one process (p50, p95, the share read by the language model)
 on a seeded sample of the seed article's single-turn questions and of one Wikipedia
 article (the first ``test`` article of evals/squad_split.json, its own corpus and index,
-when the SQuAD file is beside the clone). Prints a table beside the targets; never
+when the SQuAD file is beside the clone), and in ``auto`` the seconds of each hostile
+input of tests/test_robustness.py. Prints the CPU and a table beside the targets; never
 fails on a figure, only on a crash. Writes ``reports/answerers.json``.
 
     .venv/bin/python bench/answerers.py [--questions 20]
@@ -13,6 +14,7 @@ fails on a figure, only on a crash. Writes ``reports/answerers.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -25,16 +27,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import ROOT, run_process, vm_hwm_mib
+from bench.measure import ROOT, cpu_line, run_process, vm_hwm_mib
 from evals.runner import load_cases
 
 SQUAD = Path(os.environ.get("SQUAD_FILE", ROOT.parent / "shared" / "data" / "squad2-public.json"))
 MODES = ("fast", "auto", "llm")
-TARGETS = {  # mode -> (warm p50 s, warm p95 s, cold s)
-    "fast": (0.060, None, None),
-    "auto": (3.0, 10.0, 8.0),
-    "llm": (5.0, None, None),
+# mode -> corpus ("seed" or "wiki") -> (warm p50 s, warm p95 s); cold first answer s
+TARGETS: dict[str, dict[str, tuple[float | None, float | None]]] = {
+    "fast": {"seed": (0.060, None), "wiki": (0.060, None)},
+    "auto": {"seed": (1.0, 8.0), "wiki": (5.0, None)},
+    "llm": {"seed": (6.0, None), "wiki": (6.0, None)},  # a model reading
 }
+COLD = {"auto": 4.0}
+HOSTILE_S = 2.0  # each hostile input, auto, warm
 
 
 def questions(n: int) -> dict[str, tuple[Path | None, list[str]]]:
@@ -73,12 +78,31 @@ def warm(mode: str, corpus: str | None, asked: list[str]) -> dict[str, Any]:
         seconds.append(time.perf_counter() - began)
         read += a.answered_by == "llm"
     ordered = sorted(seconds)
-    return {
+    out = {
         "p50_s": round(statistics.median(ordered), 3),
         "p95_s": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 3),
         "read_by_llm": round(read / len(asked), 3),
         "rss_mib": vm_hwm_mib(os.getpid()),
     }
+    if mode == "auto" and folder is None:
+        out["hostile_s"] = hostile(settings)
+    return out
+
+
+def hostile(settings: Any) -> dict[str, float]:
+    """Seconds of each single-turn hostile input of the robustness tests (an error counts)."""
+    from assistant import AssistantError, ask
+    from tests.test_robustness import QUESTIONS
+
+    out = {}
+    for name, (question, history, _) in QUESTIONS.items():
+        if history is not None:
+            continue
+        began = time.perf_counter()
+        with contextlib.suppress(AssistantError):  # a clear error is an outcome too
+            ask(question, settings=settings)
+        out[name] = round(time.perf_counter() - began, 3)
+    return out
 
 
 def cold(mode: str) -> dict[str, Any]:
@@ -107,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             run.check(f"warm {mode} on {name}")
             results[mode][name] = json.loads(run.stdout.strip().splitlines()[-1])
             print(f"{mode:<5} {name:<18} {results[mode][name]}", flush=True)
+    print(f"\nCPU: {cpu_line()}")
     print(
         "\n| mode | cold s | cold RSS MiB | corpus | warm p50 s | warm p95 s | read by LLM | RSS MiB | targets (p50 / p95 / cold) |"
     )
@@ -115,11 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         c = results[mode]["cold"]
         for name in sets:
             w = results[mode][name]
-            target = " / ".join("-" if t is None else f"{t:g}" for t in TARGETS[mode])
+            limits = (*TARGETS[mode]["seed" if name == "seed" else "wiki"], COLD.get(mode))
+            target = " / ".join("-" if t is None else f"{t:g}" for t in limits)
             print(
                 f"| {mode} | {c['wall_s']} | {c['rss_mib']} | {name} | {w['p50_s']} | "
                 f"{w['p95_s']} | {w['read_by_llm']:.0%} | {w['rss_mib']} | {target} |"
             )
+    hostile_s = results["auto"]["seed"].get("hostile_s", {})
+    print(f"\nhostile inputs, auto, seconds each (target <= {HOSTILE_S:g}): {hostile_s}")
+    results["cpu"] = cpu_line()
     out = ROOT / "reports" / "answerers.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -246,3 +246,22 @@ def worker_plain(cases: list[Case], store_dir: Path) -> dict[str, Any]:
         "top1_chars_mean": statistics.fmean(lengths) if lengths else None,
         "peak_rss_mib": peak_rss_self(),
     }
+
+
+def cpu_line() -> str:
+    """The CPU's model and the vector extensions llama.cpp's speed depends on.
+
+    Example: "Intel(R) Xeon(R) Processor, 2 cores, avx2 avx512f amx_int8"
+    """
+    model, flags = "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == "model name":
+                model = value.strip()
+            elif name.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    shown = [f for f in ("avx2", "avx512f", "avx512_vnni", "amx_int8") if f in flags]
+    return f"{model}, {os.cpu_count()} CPUs, {' '.join(shown) or 'no AVX2'}"
