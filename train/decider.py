@@ -8,7 +8,9 @@ evals/cases.jsonl (the seed article). Each article is its own corpus and index, 
 candidate) and the language model always reads (``answerer=llm``), so each row holds
 the value of every choice: the quote, the fast answer, abstaining (SQuAD token F1, or
 the seed eval's scorer for a case). Rows are appended to ``artifacts/decider/rows.jsonl``
-as they come (a stopped run resumes; ``--fit`` refits from them alone).
+as they come (a stopped run resumes; ``--fit`` refits from them alone), and with
+``ASSISTANT_READINGS_FILE`` (``make train`` sets .cache/readings.sqlite) each reading is
+kept too, so that rows made anew after a change of features read nothing twice.
 
 Fit: a logistic regression on ``assistant.decide.features`` (label: the quote is right,
 token F1 >= 0.5 or accepted by the scorer) and the four thresholds, chosen on
