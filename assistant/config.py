@@ -44,7 +44,7 @@ class Settings:
     reader_model: str = "1.5b"  # the bundled GGUF read with when reader_llm is "": 1.5b | 0.5b
     reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
     llm_read: str = "windows"  # what it reads: "windows" (hit +-1 sentence) or "paragraphs"
-    llm_pieces: int = 3  # how many windows or paragraphs
+    llm_pieces: int = 1  # how many windows or paragraphs (models/README.md: reading plans)
     llm_read_chars: int = 2400  # passages cut to this many characters (about 550 tokens)
     llm_threads: int = 0  # 0 = one per physical core
     llm_read_timeout: float = 60.0  # seconds per reply before it is cut

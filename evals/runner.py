@@ -64,6 +64,8 @@ class CaseResult:
     first_citation: str = ""
     latency_ms: float | None = None
     path: str = "fast"  # which answerer decided: fast, llm or rules
+    read: bool = False  # the language model read the question (its quote kept or not)
+    cut: bool = False  # the reading ran past the question's deadline
     error: str | None = None
     mode: str = "extractive"  # who wrote the reply: "extractive" | "generated"
     llm_ran: bool = False  # an LLM wrote a reply (shown or not)
@@ -168,6 +170,7 @@ def score_case(
         latency_ms=latency_ms,
         path=str(getattr(answer, "answered_by", "fast")),
     )
+    result.read, result.cut = scoring.reading_of(getattr(answer, "timings", {}) or {})
     if case.answerable:
         result.em = scoring.exact_match(pred, case.answers) and not abstained
         result.f1 = 0.0 if abstained else scoring.token_f1(pred, case.answers)
@@ -247,6 +250,8 @@ def summarize(results: Sequence[CaseResult], cold_ms: float | None) -> dict[str,
         "unit_errors": sum(r.unit_error for r in results),
         "errors": sum(r.error is not None for r in results),
         "read_by_llm": _mean([r.path == "llm" for r in results]),
+        "sent_to_llm": _mean([r.read for r in results]),
+        "deadline_hit": _mean([r.cut for r in results]),
         **{
             f"{path}_accuracy": _mean([r.correct for r in results if r.path == path])
             for path in ("fast", "llm")

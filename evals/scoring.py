@@ -265,3 +265,13 @@ def check_thresholds(
         elif not is_max and value < limit:
             failures.append(f"{metric} = {value:.3f} is below the minimum {limit:.3f}")
     return ThresholdCheck(failures, skipped)
+
+
+def reading_of(timings: Mapping[str, float]) -> tuple[bool, bool]:
+    """(the language model read the question, its reading was cut by the deadline).
+
+    A finished reading times both its reply and its "stated?" check; one stopped at the
+    deadline times only the reading. Example: {"fast": 0.1, "read": 8.0} -> (True, True)
+    """
+    read = "read" in timings
+    return read, read and "stated" not in timings

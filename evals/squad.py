@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.scoring import reading_of
 from evals.squad_scoring import load_articles, load_split, squad_em_f1
 
 DEFAULT_SQUAD_THRESHOLDS = Path(__file__).resolve().parent / "squad.toml"
@@ -44,6 +45,8 @@ class Row:
     document_at_1: bool | None  # the first citation is in the question's article
     latency_ms: float
     path: str = "fast"  # which answerer decided: fast, llm or rules
+    read: bool = False  # the language model read the question (its quote kept or not)
+    cut: bool = False  # the reading ran past the question's deadline
 
 
 def file_name(title: str) -> str:
@@ -120,6 +123,7 @@ def run_squad(
         golds = [] if foreign else [g["text"] for g in qa["answers"]]
         began = time.perf_counter()
         path = "llm" if given_paragraph and answerer == "llm" else "fast"
+        read = cut = False
         if given_paragraph:
             answer, abstained, cites = _read_paragraph(
                 qa["question"], article["paragraphs"][para], path
@@ -127,6 +131,7 @@ def run_squad(
         else:
             a = ask(qa["question"], settings=settings_for[article["title"]])
             answer, abstained, cites, path = a.answer, a.abstained, a.citations, a.answered_by
+            read, cut = reading_of(a.timings)
         latency = 1000 * (time.perf_counter() - began)
         em, f1 = squad_em_f1("" if abstained else answer, golds)
         evidence = document = None
@@ -157,6 +162,8 @@ def run_squad(
                 document,
                 latency,
                 path,
+                read,
+                cut,
             )
         )
         if progress:
@@ -223,6 +230,8 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "latency_p50_ms": _percentile([r.latency_ms for r in rows], 0.5),
         "latency_p95_ms": _percentile([r.latency_ms for r in rows], 0.95),
         "read_by_llm": pct([float(r.path == "llm") for r in rows]),
+        "sent_to_llm": pct([float(r.read) for r in rows]),
+        "deadline_hit": pct([float(r.cut) for r in rows]),
         **{f"{path}_f1": pct([r.f1 for r in rows if r.path == path]) for path in ("fast", "llm")},
     }
 
@@ -255,6 +264,10 @@ def format_markdown(summary: dict[str, Any], per_article: dict[str, dict[str, An
         "document_at_1",
         "latency_p50_ms",
         "read_by_llm",
+        "sent_to_llm",
+        "deadline_hit",
+        "fast_f1",
+        "llm_f1",
     ]
     lines = ["| article | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for title, s in [*per_article.items(), ("**all**", summary)]:

@@ -346,3 +346,11 @@ def test_report_exit_code__is_non_zero_when_a_threshold_is_missed():
 
     assert report(PASSING).exit_code == 0
     assert report({**PASSING, "answer_accuracy": 0.5}).exit_code == 1
+
+
+def test_reading_of__tells_a_finished_reading_from_one_cut_by_the_deadline() -> None:
+    from evals.scoring import reading_of
+
+    assert reading_of({"fast": 0.05}) == (False, False)
+    assert reading_of({"fast": 0.05, "read": 4.1, "stated": 0.4}) == (True, False)
+    assert reading_of({"fast": 0.05, "read": 7.9}) == (True, True)
