@@ -115,6 +115,7 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 bench: index $(MODEL) ## speed and memory figures, then the scale figures (prints, never fails on timing)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/answerers.py
+	$(BIN)/python bench/threads.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python -m evals.ocr --skip-cases --report reports/ocr-speed.json
 
