@@ -35,6 +35,10 @@ from assistant.types import Answer, Hit, Step
 if TYPE_CHECKING:
     from assistant.llm_reader import LLMReader, Reading
 
+# Fewer characters than this is no window to read alone: a heading, a caption. About
+# one sentence and a half; a window of one sentence either side is 300 to 600.
+MIN_READ_CHARS = 200
+
 
 @dataclass(frozen=True)
 class Quoted:
@@ -78,7 +82,7 @@ class CascadeAnswerer:
             order, _ = ranked_paragraphs(hits)
             chosen = [self.paragraphs[k] for k in order[: settings.llm_pieces]]
         else:
-            chosen = windows(hits, self.paragraphs, settings.llm_pieces)
+            chosen = windows(hits, self.paragraphs, settings.llm_pieces, min_chars=MIN_READ_CHARS)
         return within(chosen, settings.llm_read_chars)
 
     def quote(

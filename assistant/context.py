@@ -70,14 +70,26 @@ def ranked_paragraphs(
 
 
 def windows(
-    hits: list[Hit], paragraphs: dict[tuple[str, int], Piece], count: int, width: int = 1
+    hits: list[Hit],
+    paragraphs: dict[tuple[str, int], Piece],
+    count: int,
+    width: int = 1,
+    min_chars: int = 0,
 ) -> list[Piece]:
     """Up to ``count`` sentence windows around the best hits, best first; overlapping or
-    touching windows of one paragraph merge into one.
+    touching windows of one paragraph merge into one. While the windows hold fewer than
+    ``min_chars`` characters (a heading's window: "Seres Super Factory"), the next hit's
+    window is taken too.
 
     Example: hits on sentences 3 and 4 of a paragraph, width 1 -> one piece, sentences 2-5
     """
     spans: list[tuple[tuple[str, int], int, int]] = []  # (paragraph key, first, last member)
+
+    def chars() -> int:
+        return sum(
+            paragraphs[k].passages[b].end - paragraphs[k].passages[a].start for k, a, b in spans
+        )
+
     for h in hits:
         key = (h.passage.source, h.passage.paragraph)
         members = paragraphs[key].passages
@@ -94,7 +106,7 @@ def windows(
             hi = max(hi, *(spans[n][2] for n in touching))
             spans[first] = (key, lo, hi)
             spans = [s for n, s in enumerate(spans) if n not in touching[1:]]
-        elif len(spans) < count:
+        elif len(spans) < count or chars() < min_chars:
             spans.append((key, lo, hi))
     return [join(list(paragraphs[k].passages[a : b + 1])) for k, a, b in spans]
 

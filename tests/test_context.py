@@ -59,6 +59,14 @@ def test_windows__count_limits_new_windows_but_not_growing_ones() -> None:
     assert [w.text for w in got] == ["One a. Two b."]
 
 
+def test_windows__a_window_too_short_to_read_alone_brings_the_next_one() -> None:
+    ps = _passages()
+    hits = [_hit(ps[0]), _hit(ps[6])]
+    got = windows(hits, paragraphs_of(ps), count=1, min_chars=20)  # "One a. Two b." is 13
+    assert [w.text for w in got] == ["One a. Two b.", "Six f. Seven g."]
+    assert len(windows(hits, paragraphs_of(ps), count=1, min_chars=10)) == 1
+
+
 def test_within__keeps_the_best_pieces_that_fit_and_cuts_a_first_one_too_long() -> None:
     ps = _passages()
     paragraph = paragraphs_of(ps)[("d.txt", 0)]
