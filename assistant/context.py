@@ -78,7 +78,7 @@ def windows(
 ) -> list[Piece]:
     """Up to ``count`` sentence windows around the best hits, best first; overlapping or
     touching windows of one paragraph merge into one. While the windows hold fewer than
-    ``min_chars`` characters (a heading's window: "Seres Super Factory"), the next hit's
+    ``min_chars`` characters (a heading's window: "Annual Results"), the next hit's
     window is taken too.
 
     Example: hits on sentences 3 and 4 of a paragraph, width 1 -> one piece, sentences 2-5

@@ -10,9 +10,9 @@ answerable questions fall below it (and 23 unanswerable ones); no seed case does
 Non-goals: telling languages of one script apart; retrieval's own scores (``decide``).
 
 Example:
-    reach = Reach(["Seres lost 3.8 billion yuan in 2022."])
-    reach.why_not("赛力斯亏损多少")               # "the question is in Han script, ..."
-    reach.why_not("How much did Seres lose?")  # ""
+    reach = Reach(["Acme lost 3.8 million euros in 2022."])
+    reach.why_not("公司亏损多少")              # "the question is in Han script, ..."
+    reach.why_not("How much did Acme lose?")  # ""
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ CONFIGS = (
 )
 
 WORKER = """
-import json, statistics, sys, time
+import json, sys, time
+from evals.runner import percentile
 spin, threads, asked = json.loads(sys.argv[1])
 if spin:  # onnxruntime's default: drop the project's allow_spinning=0 entry
     import onnxruntime
@@ -53,10 +54,10 @@ for q in asked:
     if "read" in a.timings:
         reads.append(a.timings["read"])
 def pct(v, q):
-    v = sorted(v)
-    return round(v[min(len(v) - 1, round(q * (len(v) - 1)))], 2) if v else None
-print(json.dumps({"read_p50_s": pct(reads, 0.5), "read_p90_s": pct(reads, 0.9),
-                  "ask_p50_s": pct(totals, 0.5), "read": len(reads)}))
+    found = percentile(v, q)
+    return None if found is None else round(found, 2)
+print(json.dumps({"read_p50_s": pct(reads, 50), "read_p90_s": pct(reads, 90),
+                  "ask_p50_s": pct(totals, 50), "read": len(reads)}))
 """
 
 
