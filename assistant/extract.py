@@ -28,7 +28,7 @@ _CURRENCY_WORDS = (
     r"yuan|renminbi|RMB|dollars?|euros?|pounds?|yen|won|rupees?|francs?)"
 )
 _CURRENCY_SIGN = r"(?:(?:RMB|CNY|USD|HKD|US\$|HK\$|\$|€|£|¥)\s?)"
-# A count noun after a number: "732 units", "28,000 AITO vehicles", "50,000 large - order bookings".
+# A count noun after a number: "732 units", "28,000 electric vehicles", "50,000 large - order bookings".
 _COUNT_NOUN = r"(?:(?:[A-Z]{2,}|[a-z]+(?:\s-\s[a-z]+)*)\s+)?[a-z]+s\b"
 _NOT_UNITS = {"is", "was", "has", "as", "its", "this", "thus", "less", "plus"}
 

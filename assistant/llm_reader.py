@@ -71,8 +71,8 @@ class LLMReader:
         self.chat, self.max_tokens, self.timeout = chat, max_tokens, timeout
 
     def read(self, question: str, passages: Sequence[str], deadline: float = math.inf) -> Reading:
-        """Example: read("Who chairs Seres?", ["Zhang Xinghai, chairman of Seres, said ..."])
-        -> Reading(reply="Zhang Xinghai", located=Located(0, 0, 13, 1.0), ...)
+        """Example: read("Who chairs Acme?", ["Ana Lima, chairman of Acme, said ..."])
+        -> Reading(reply="Ana Lima", located=Located(0, 0, 8, 1.0), ...)
 
         ``deadline`` (a ``time.perf_counter()`` time) bounds the reading and its check:
         past it, ``Overtime``; each reply is also cut at ``timeout`` seconds.

@@ -316,7 +316,7 @@ def _plural_what(question: str) -> bool:
 
 
 def _unit(question: str) -> str | None:
-    """The counted noun of "how many". Example: "How many AITO vehicles ...?" -> "vehicles"."""
+    """The counted noun of "how many". Example: "How many electric vehicles ...?" -> "vehicles"."""
     m = re.search(r"\bhow many\s+(.*)", question.lower())
     if not m:
         return None
@@ -334,7 +334,7 @@ def _unit(question: str) -> str | None:
 
 
 def _names(question: str) -> list[str]:
-    """Capitalised words the question names (not its first word). Example: "Did Seres win?" -> ["Seres"]"""
+    """Capitalised words the question names (not its first word). Example: "Did Acme win?" -> ["Acme"]"""
     found = []
     for m in re.finditer(r"\b[A-Z][\w&+-]*(?:\s+[A-Z0-9][\w&+-]*)*", question):
         word = m.group(0)
