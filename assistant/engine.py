@@ -135,6 +135,24 @@ class Assistant:
                 release(settings, old[1])
         return engine.retriever, engine.answerer
 
+    def load_reader(self) -> bool:
+        """Load the language model the answerer reads with now, not on the first question
+        that needs it (``auto``, ``llm``); False when this answerer reads with none.
+
+        Raises ``ModelError`` naming the fix when it can't be loaded; the fast answers
+        keep working.
+
+            >>> Assistant(Settings(answerer="auto")).load_reader()
+            True
+        """
+        from assistant.cascade import CascadeAnswerer
+
+        _, answerer = self.engine()
+        if not isinstance(answerer, CascadeAnswerer):
+            return False
+        answerer.reader(self.settings)
+        return True
+
     def forget(self) -> None:
         """Drop the opened engine: the next question reopens the index."""
         with _swap:

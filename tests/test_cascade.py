@@ -118,6 +118,19 @@ def test_auto__a_broken_model_file_leaves_the_fast_path_answering(tmp_path: Path
         ask("Who is the chairman of Seres?", settings=replace(auto, answerer="llm"))
 
 
+def test_load_reader__loads_the_model_before_any_question_and_names_a_broken_one(
+    tmp_path: Path,
+) -> None:
+    from assistant import Assistant
+
+    assert Assistant(Settings.from_env(answerer="fast")).load_reader() is False
+    assert Assistant(Settings.from_env(answerer="auto")).load_reader() is True
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 4096)
+    with pytest.raises(ModelError, match=r"broken\.gguf"):
+        Assistant(Settings.from_env(answerer="auto", reader_llm=str(broken))).load_reader()
+
+
 def test_cli__says_the_language_model_read_it() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "ask", "--answerer", "llm", "Who chairs Seres?"],
