@@ -155,7 +155,10 @@ class CascadeAnswerer:
         if proposal.heading:
             return replace(proposal.ruled, answered_by="rules", timings=timings)
         route = "llm" if self.mode == "llm" else self.decider.route(proposal.confidence)
-        unreached = self.reach.why_not(query.text) if route == "llm" and self.mode == "auto" else ""
+        unreached = ""
+        if route == "llm" and self.mode == "auto":
+            # as typed too: a spelling fix is a guess ("TABLE" -> "Stable"), not the question
+            unreached = self.reach.why_not(query.text) or self.reach.why_not(question)
         if unreached:
             out = self._fast(question, query, hits, settings, proposal)
             return replace(

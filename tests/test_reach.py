@@ -49,3 +49,9 @@ def test_reach__documents_in_two_scripts_take_questions_in_either() -> None:
     reach = Reach([*DOCS, "新码头的费用是四千一百五十万克朗。" * 3])
     assert reach.scripts == {"Latin", "Han"}
     assert reach.why_not("新码头的费用是多少？") == ""
+
+
+def test_why_not__accents_typed_or_not_reach_the_same_words() -> None:
+    reach = Reach([*DOCS, "The harbour master, Jörg Müller, signed the deed."])
+    assert reach.why_not("Who is Muller?") == ""
+    assert reach.why_not("Which pièr did Velmorà build?") == ""
