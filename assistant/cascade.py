@@ -82,7 +82,10 @@ class CascadeAnswerer:
             order, _ = ranked_paragraphs(hits)
             chosen = [self.paragraphs[k] for k in order[: settings.llm_pieces]]
         else:
-            chosen = windows(hits, self.paragraphs, settings.llm_pieces, min_chars=MIN_READ_CHARS)
+            width = 0 if settings.llm_read == "sentences" else 1
+            chosen = windows(
+                hits, self.paragraphs, settings.llm_pieces, width, min_chars=MIN_READ_CHARS
+            )
         return within(chosen, settings.llm_read_chars)
 
     def quote(

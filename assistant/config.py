@@ -43,7 +43,8 @@ class Settings:
     reader_llm: str = ""
     reader_model: str = "1.5b"  # the bundled GGUF read with when reader_llm is "": 1.5b | 0.5b
     reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
-    llm_read: str = "windows"  # what it reads: "windows" (hit +-1 sentence) or "paragraphs"
+    # what it reads: "windows" (hit +-1 sentence), "sentences" (the hits alone) or "paragraphs"
+    llm_read: str = "windows"
     llm_pieces: int = 1  # how many windows or paragraphs (models/README.md: reading plans)
     llm_read_chars: int = 2400  # passages cut to this many characters (about 550 tokens)
     llm_threads: int = 0  # 0 = one per physical core
@@ -114,7 +115,7 @@ class Settings:
             "reader_passages": self.reader_passages >= 1,
             "min_evidence": math.isfinite(self.min_evidence) and 0 <= self.min_evidence <= 1,
             "answerer": self.answerer in ANSWERERS,
-            "llm_read": self.llm_read in ("windows", "paragraphs"),
+            "llm_read": self.llm_read in ("windows", "sentences", "paragraphs"),
             "reader_model": self.reader_model in ("1.5b", "0.5b"),
             "llm_pieces": self.llm_pieces >= 1,
             "llm_read_chars": self.llm_read_chars >= 200,
@@ -132,7 +133,7 @@ class Settings:
             raise ConfigError(
                 f"invalid setting {shown}: window >= 0, top_k/rrf_k/citations/reader_passages/"
                 "max_question_chars/llm_max_tokens >= 1, min_evidence in [0, 1], llm_timeout > 0, "
-                "answerer auto|llm|fast|learned|rules, llm_read windows|paragraphs, reader_model 1.5b|0.5b, "
+                "answerer auto|llm|fast|learned|rules, llm_read windows|sentences|paragraphs, reader_model 1.5b|0.5b, "
                 "llm_pieces >= 1, llm_read_chars >= 200, llm_threads >= 0, llm_read_timeout > 0, deadline > 0, "
                 "questions_per_minute/uploads_per_hour >= 1; "
                 "fix the ASSISTANT_* variable"
