@@ -72,3 +72,9 @@ def test_within__keeps_the_best_pieces_that_fit_and_cuts_a_first_one_too_long() 
     paragraph = paragraphs_of(ps)[("d.txt", 0)]
     got = within([paragraph], 20)
     assert len(got) == 1 and len(got[0].text) <= 20 and paragraph.text.startswith(got[0].text)
+
+
+def test_windows__width_0_reads_the_hit_sentences_alone() -> None:
+    ps = _passages()
+    got = windows([_hit(ps[5]), _hit(ps[1]), _hit(ps[2])], paragraphs_of(ps), count=2, width=0)
+    assert [p.text for p in got] == ["Six f.", "Two b. Three c."]  # touching hits join
