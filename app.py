@@ -23,9 +23,10 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
+
+import gradio as gr
 
 from access_view import Access
 from assistant import (
@@ -60,16 +61,6 @@ from sources_view import (
 )
 
 log = logging.getLogger("app")
-LOG_FORMAT = "%(asctime)s %(name)s: %(message)s"
-WARM_UP_QUESTION = "What is this document about?"
-
-
-def load_engine(settings: Settings) -> float:
-    """Open the index and load the fast models (one warm-up question); its seconds."""
-    log.info("Loading the index and the model from %s ...", settings.index_dir)
-    started = time.perf_counter()
-    ask(WARM_UP_QUESTION, settings=replace(settings, llm=None))
-    return time.perf_counter() - started
 
 
 def load_reader(settings: Settings) -> None:
@@ -81,18 +72,8 @@ def load_reader(settings: Settings) -> None:
         log.warning("the language model reader can't be loaded: %s", exc)
 
 
-# `python app.py`: the index and models load on a thread of their own while gradio
-# imports, which takes longer than they do (`make bench`, web app ready).
-LOADING: Future[float] | None = None
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    LOADING = ThreadPoolExecutor(1, thread_name_prefix="load").submit(
-        load_engine, Settings.from_env()
-    )
-
-import gradio as gr  # noqa: E402
-
 EXAMPLES_FILE = "examples.json"  # {"examples": [...]} beside the documents in the corpus folder
+WARM_UP_QUESTION = "What is this document about?"
 QUOTED = "Quoted from the document"
 GENERATED = "Written by the local LLM, then checked"
 # The reader radio: label -> Settings.answerer
@@ -573,7 +554,7 @@ def build_app(settings: Settings | None = None, access: Access | None = None) ->
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per health check
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
@@ -583,13 +564,15 @@ def main() -> None:
     except AssistantError as exc:  # unsafe to serve as asked: say how to fix it, start nothing
         log.error("%s", exc)
         raise SystemExit(2) from None
+    log.info("Loading the index and the model from %s ...", settings.index_dir)
+    started = time.perf_counter()
     try:
-        # the index and model load once (since start-up when run as `python app.py`)
-        seconds = LOADING.result() if LOADING else load_engine(settings)
+        # the index and model load once, here; the LLM (if any) is loaded just below
+        ask(WARM_UP_QUESTION, settings=replace(settings, llm=None))
     except AssistantError as exc:
         log.error("%s", exc)
         raise SystemExit(1) from None
-    log.info("Index and model loaded in %.1f s", seconds)
+    log.info("Index and model loaded in %.1f s", time.perf_counter() - started)
     if settings.llm:
         from assistant.llm import load_backend
 
