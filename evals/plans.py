@@ -1,11 +1,12 @@
 """The reader's reading plans side by side: answer F1 against seconds per question.
 
-Each plan (the reader model, 1.5b or 0.5b, what it reads, ``--read`` windows or
-sentences, and how many, 1 to 3) runs the same seeded questions of the dev articles of evals/squad_split.json (SQuAD
-2.0 dev set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0) through ``ask()`` with the
-language model reading every question (``--answerer llm``), no deadline, each plan in a
-process of its own. Nothing is cached: the seconds are the readings'. Prints a markdown table: F1, answerable F1, unanswerable abstained, p50 and p95
-seconds, F1 per second.
+Each plan (the reader model, 1.5b or 0.5b; what it reads, ``--read`` windows or
+sentences; how many, 1 to 3) runs the same seeded questions of the dev articles of
+evals/squad_split.json (SQuAD 2.0 dev set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0)
+through ``ask()`` with the language model reading every question (``--answerer llm``),
+no deadline, each plan in a process of its own. Nothing is cached: the seconds are the
+readings'. Prints a markdown table: F1, answerable F1, unanswerable abstained, p50 and
+p95 seconds, F1 per second.
 
     .venv/bin/python -m evals.plans [--per-article 25] [--seed 7] [--read windows,sentences]
 """

@@ -52,9 +52,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"errors raised by ask:         {s['errors']}",
         f"latency p50 / p95 (warm):     {_ms(s['latency_p50_ms'])} / {_ms(s['latency_p95_ms'])}",
         f"cold first call:              {_ms(s['cold_first_call_ms'])}",
-        f"answered by the language model: {_pct(s.get('read_by_llm'))} (accuracy there "
+        f"answered by the model:        {_pct(s.get('read_by_llm'))} (accuracy there "
         f"{_pct(s.get('llm_accuracy'))}, fast path {_pct(s.get('fast_accuracy'))})",
-        f"sent to the language model:   {_pct(s.get('sent_to_llm'))} (cut by the deadline "
+        f"sent to the model:            {_pct(s.get('sent_to_llm'))} (cut by the deadline "
         f"{_pct(s.get('deadline_hit'))})",
     ]
     if s.get("llm_replies"):
