@@ -70,18 +70,18 @@ def ranked_paragraphs(
 
 
 def windows(
-    hits: list[Hit],
+    anchors: list[Passage],
     paragraphs: dict[tuple[str, int], Piece],
     count: int,
     width: int = 1,
     min_chars: int = 0,
 ) -> list[Piece]:
-    """Up to ``count`` sentence windows around the best hits, best first; overlapping or
-    touching windows of one paragraph merge into one. While the windows hold fewer than
-    ``min_chars`` characters (a heading's window: "Annual Results"), the next hit's
-    window is taken too.
+    """Up to ``count`` sentence windows around the ``anchors`` (sentences, best first),
+    best first; overlapping or touching windows of one paragraph merge into one. While the
+    windows hold fewer than ``min_chars`` characters (a heading's window: "Annual
+    Results"), the next anchor's window is taken too.
 
-    Example: hits on sentences 3 and 4 of a paragraph, width 1 -> one piece, sentences 2-5
+    Example: anchors sentences 3 and 4 of a paragraph, width 1 -> one piece, sentences 2-5
     """
     spans: list[tuple[tuple[str, int], int, int]] = []  # (paragraph key, first, last member)
 
@@ -90,10 +90,10 @@ def windows(
             paragraphs[k].passages[b].end - paragraphs[k].passages[a].start for k, a, b in spans
         )
 
-    for h in hits:
-        key = (h.passage.source, h.passage.paragraph)
+    for anchor in anchors:
+        key = (anchor.source, anchor.paragraph)
         members = paragraphs[key].passages
-        at = next((i for i, p in enumerate(members) if p.id == h.passage.id), None)
+        at = next((i for i, p in enumerate(members) if p.id == anchor.id), None)
         if at is None:
             continue
         lo, hi = max(0, at - width), min(len(members) - 1, at + width)

@@ -18,8 +18,12 @@ from pathlib import Path
 import pytest
 
 from assistant import ModelError, Settings, Step, ask, ask_stream, bundle, document_text
+from assistant.cascade import CascadeAnswerer
+from assistant.decide import decider
+from assistant.engine import engine_for
 from assistant.errors import Overtime
 from assistant.llm_reader import reader_for
+from assistant.question import rewrite
 from tests.conftest import llama_server
 
 if bundle.installed() is None:
@@ -85,9 +89,17 @@ def test_ask__past_the_deadline_the_fast_answer_stands_and_the_note_says_why(
 
 
 def test_auto__a_question_in_another_script_is_not_read(llm: Settings) -> None:
-    a = ask("赛力斯和长安各向引望投资了多少钱？", settings=replace(llm, answerer="auto"))
+    question = "赛力斯和长安各向引望投资了多少钱？"
+    a = ask(question, settings=replace(llm, answerer="auto"))
     assert a.answered_by == "fast" and "read" not in a.timings
-    assert "Han script" in a.note
+    # a decider that sends every unsure question to the model: reach still stops this one
+    auto = replace(llm, answerer="auto")
+    search, fast = engine_for(replace(llm, answerer="fast"))
+    eager = replace(decider(), fast_sure=2.0, fast_none=-1.0)
+    cascade = CascadeAnswerer(fast, eager, auto)  # type: ignore[arg-type]
+    query = rewrite(question, [], search.vocabulary)
+    b = cascade.answer(question, query, search.search(query.text), auto)
+    assert "read" not in b.timings and "Han script" in b.note
 
 
 def test_ask__a_company_the_article_never_mentions_is_abstained_in_every_mode(

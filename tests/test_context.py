@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.context import paragraphs_of, windows, within
-from assistant.types import Hit, Passage
+from assistant.types import Passage
 
 SENTENCES = ["One a.", "Two b.", "Three c.", "Four d.", "Five e.", "Six f.", "Seven g."]
 
@@ -29,10 +29,6 @@ def _passages() -> list[Passage]:
     return out
 
 
-def _hit(p: Passage) -> Hit:
-    return Hit(passage=p, score=1.0, dense=0.5, dense_context=0.5, lexical=0.0)
-
-
 def test_paragraph__text_sits_at_the_document_offsets() -> None:
     piece = paragraphs_of(_passages())[("d.txt", 0)]
     doc = " ".join(SENTENCES)
@@ -40,31 +36,31 @@ def test_paragraph__text_sits_at_the_document_offsets() -> None:
     assert piece.sentence_at(doc.index("Four")).text == "Four d."
 
 
-def test_windows__hits_far_apart_give_two_windows_best_first() -> None:
+def test_windows__anchors_far_apart_give_two_windows_best_first() -> None:
     ps = _passages()
-    got = windows([_hit(ps[5]), _hit(ps[1])], paragraphs_of(ps), count=3)
+    got = windows([ps[5], ps[1]], paragraphs_of(ps), count=3)
     assert [w.text for w in got] == ["Five e. Six f. Seven g.", "One a. Two b. Three c."]
 
 
 def test_windows__a_window_joining_two_others_leaves_one_window_and_no_repeated_text() -> None:
     ps = _passages()
-    hits = [_hit(ps[0]), _hit(ps[4]), _hit(ps[2])]  # windows 0-1 and 3-5, then 1-3 joins them
-    got = windows(hits, paragraphs_of(ps), count=3)
+    anchors = [ps[0], ps[4], ps[2]]  # windows 0-1 and 3-5, then 1-3 joins them
+    got = windows(anchors, paragraphs_of(ps), count=3)
     assert [w.text for w in got] == ["One a. Two b. Three c. Four d. Five e. Six f."]
 
 
 def test_windows__count_limits_new_windows_but_not_growing_ones() -> None:
     ps = _passages()
-    got = windows([_hit(ps[0]), _hit(ps[6]), _hit(ps[4])], paragraphs_of(ps), count=1)
+    got = windows([ps[0], ps[6], ps[4]], paragraphs_of(ps), count=1)
     assert [w.text for w in got] == ["One a. Two b."]
 
 
 def test_windows__a_window_too_short_to_read_alone_brings_the_next_one() -> None:
     ps = _passages()
-    hits = [_hit(ps[0]), _hit(ps[6])]
-    got = windows(hits, paragraphs_of(ps), count=1, min_chars=20)  # "One a. Two b." is 13
+    anchors = [ps[0], ps[6]]
+    got = windows(anchors, paragraphs_of(ps), count=1, min_chars=20)  # "One a. Two b." is 13
     assert [w.text for w in got] == ["One a. Two b.", "Six f. Seven g."]
-    assert len(windows(hits, paragraphs_of(ps), count=1, min_chars=10)) == 1
+    assert len(windows(anchors, paragraphs_of(ps), count=1, min_chars=10)) == 1
 
 
 def test_within__keeps_the_best_pieces_that_fit_and_cuts_a_first_one_too_long() -> None:
@@ -76,5 +72,5 @@ def test_within__keeps_the_best_pieces_that_fit_and_cuts_a_first_one_too_long() 
 
 def test_windows__width_0_reads_the_hit_sentences_alone() -> None:
     ps = _passages()
-    got = windows([_hit(ps[5]), _hit(ps[1]), _hit(ps[2])], paragraphs_of(ps), count=2, width=0)
-    assert [p.text for p in got] == ["Six f.", "Two b. Three c."]  # touching hits join
+    got = windows([ps[5], ps[1], ps[2]], paragraphs_of(ps), count=2, width=0)
+    assert [p.text for p in got] == ["Six f.", "Two b. Three c."]  # touching anchors join

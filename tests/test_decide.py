@@ -92,3 +92,23 @@ def test_answer_how__says_which_path_answered_and_how_long() -> None:
     assert Answer("q", "a", "t", False, timings={"fast": 0.05}).how() == (
         "answered by the fast reader in 0.1 s"
     )
+
+
+def test_pieces__the_fast_readers_sentence_leads_what_the_model_reads() -> None:
+    from assistant import Settings
+    from assistant.cascade import CascadeAnswerer
+    from assistant.engine import engine_for
+
+    settings = Settings.from_env(answerer="auto")
+    retriever, answerer = engine_for(settings)
+    assert isinstance(answerer, CascadeAnswerer)
+    hits = retriever.search("Who is the chairman of Seres?")
+    top = hits[0].passage
+    lead = next(
+        p
+        for p in answerer.fast.passages
+        if (p.source, p.paragraph) != (top.source, top.paragraph) and len(p.text) > 80
+    )
+    assert top.text in answerer.pieces(hits, settings)[0].text
+    led = answerer.pieces(hits, settings, lead)
+    assert lead.text in led[0].text and top.text not in led[0].text
