@@ -3,14 +3,15 @@
 ``auto``: the fast answerer (``learned.py``: the MiniLM reader's spans, the rules' reply,
 the abstainer) proposes first; ``decide.Decider.route`` keeps its answer when it is sure,
 abstains when the documents do not cover the question, and otherwise the language model
-reads the best passages (``context``) and quotes (``llm_reader``), unless the question
-cannot reach the documents' words (``reach``: another script, too few of its words in
-them). A located quote becomes a candidate scored by the decider; the best of it, the
-fast answer and abstaining is returned. A reading that runs past the question's
-deadline (``Settings.deadline``, counted from the fast answerer's start) is stopped and
-the fast answerer decides, as ``fast`` would. ``llm``: the model always reads. Without
-the model (not installed, damaged, llama-cpp missing) ``auto`` answers with the fast
-path and says why in ``Answer.note``; ``llm`` raises the ``ModelError``.
+reads the window around the fast reader's best sentence (``context``) and quotes
+(``llm_reader``), unless the question cannot reach the documents' words (``reach``:
+another script, too few of its words in them). A located quote becomes a candidate
+scored by the decider; the best of it, the fast answer and abstaining is returned. A
+reading that runs past the question's deadline (``Settings.deadline``, counted from the
+fast answerer's start) is stopped and the fast answerer decides, as ``fast`` would.
+``llm``: the model always reads. Without the model (not installed, damaged, llama-cpp
+missing) ``auto`` answers with the fast path and says why in ``Answer.note``; ``llm``
+raises the ``ModelError``.
 Non-goals: retrieval, prompts (``prompts``), fitting (``train/decider.py``).
 """
 
