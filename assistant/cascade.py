@@ -84,7 +84,7 @@ class CascadeAnswerer:
         around ``lead`` (the fast reader's best sentence) first.
 
         Leading with the reader's sentence rather than the best hit puts the answer in one
-        window more often (76.2% against 71.5% of the dev article's answerable questions).
+        window more often (76.2% against 71.5% of the dev articles' answerable questions).
         """
         anchors = [h.passage for h in hits]
         if lead is not None:

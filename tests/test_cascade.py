@@ -22,6 +22,7 @@ from assistant.cascade import CascadeAnswerer
 from assistant.decide import decider
 from assistant.engine import engine_for
 from assistant.errors import Overtime
+from assistant.learned import LearnedAnswerer
 from assistant.llm_reader import reader_for
 from assistant.question import rewrite
 from tests.conftest import llama_server
@@ -96,7 +97,8 @@ def test_auto__a_question_in_another_script_is_not_read(llm: Settings) -> None:
     auto = replace(llm, answerer="auto")
     search, fast = engine_for(replace(llm, answerer="fast"))
     eager = replace(decider(), fast_sure=2.0, fast_none=-1.0)
-    cascade = CascadeAnswerer(fast, eager, auto)  # type: ignore[arg-type]
+    assert isinstance(fast, LearnedAnswerer)
+    cascade = CascadeAnswerer(fast, eager, auto)
     query = rewrite(question, [], search.vocabulary)
     b = cascade.answer(question, query, search.search(query.text), auto)
     assert "read" not in b.timings and "Han script" in b.note
