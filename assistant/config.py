@@ -43,7 +43,8 @@ class Settings:
     reader_llm: str = ""
     reader_model: str = "1.5b"  # the bundled GGUF read with when reader_llm is "": 1.5b | 0.5b
     reader_url: str | None = None  # from OPENAI_BASE_URL when reader_llm is openai:
-    # what it reads: "windows" (hit +-1 sentence), "sentences" (the hits alone) or "paragraphs"
+    # what it reads around the fast reader's sentence, then the hits: "windows" (+-1 sentence),
+    # "sentences" (alone) or "paragraphs"
     llm_read: str = "windows"
     llm_pieces: int = 1  # how many windows or paragraphs (models/README.md: reading plans)
     llm_read_chars: int = 2400  # passages cut to this many characters (about 550 tokens)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "data" / "squad2-public.json"
 MODELS = ("1.5b", "0.5b")
 WINDOWS = (1, 2, 3)
-READS = ("windows",)  # or "sentences": the hit sentences without their neighbours
+READS = ("windows",)  # or "sentences": the same sentences without their neighbours
 
 
 def run_plan(model: str, read: str, windows: int, args: argparse.Namespace, out: Path) -> dict:
