@@ -145,6 +145,7 @@ class CascadeAnswerer:
             fast_answer=best.text if best else "",
             rules_answer="" if proposal.ruled.abstained else proposal.ruled.answer,
             top_dense=hits[0].dense if hits else 0.0,
+            sentence=candidate.sentence.text if candidate else "",
         )
         probability = self.decider.probability(features(signals)) if candidate else 0.0
         if candidate is not None:

@@ -5,9 +5,10 @@ Routing uses the fast answerer's confidence (its best candidate's probability fr
 the documents are taken not to cover the question; in between the language model
 reads. Its quote is then scored by a logistic regression over ``Signals`` (the model
 declined or quoted, how sure it was of its first token and of each token of its reply,
-its "stated?" answer, how the quote agrees with the fast answerer's and the rules',
-where it was found): it answers at or above ``threshold``; otherwise the fast answer
-stands when its confidence reaches ``fast_fallback``, else the assistant abstains. Every number is fitted by
+its "stated?" answer, how much of the question the quote's sentence holds, how the quote
+agrees with the fast answerer's and the rules', where it was found): it answers at or
+above ``threshold``; otherwise the fast answer stands when its confidence reaches
+``fast_fallback``, else the assistant abstains. Every number is fitted by
 ``train/decider.py`` on articles the reader never saw and stored in
 ``models/decider.json``; scoring is a dot product.
 Non-goals: reading (``llm_reader``), the fast answerer's own decision (``abstain``).
@@ -48,6 +49,7 @@ class Signals:
     fast_answer: str  # the fast answerer's best candidate ("" when it has none)
     rules_answer: str  # "" when the rules abstained
     top_dense: float  # cosine of the question and the best hit
+    sentence: str  # the sentence holding the quote ("" when there is no quote)
 
 
 def features(s: Signals) -> dict[str, float]:
@@ -55,6 +57,7 @@ def features(s: Signals) -> dict[str, float]:
     quoted = bool(s.quote)
     reply = s.token_probs if quoted else ()  # how sure it was of a quote's tokens
     q_tokens = set(tokens(s.question))
+    in_sentence = set(tokens(s.sentence))
     quote_tokens = tokens(s.quote)
     names = question_names(s.question)
     read = s.read.lower()
@@ -72,6 +75,9 @@ def features(s: Signals) -> dict[str, float]:
         ),
         "piece_rank": math.log1p(s.piece_rank) if quoted else 0.0,
         "quote_words": math.log1p(len(s.quote.split())),
+        "sentence_coverage": (
+            sum(t in in_sentence for t in q_tokens) / len(q_tokens) if quoted and q_tokens else 0.0
+        ),
         "quote_in_question": (
             sum(t in q_tokens for t in quote_tokens) / len(quote_tokens) if quote_tokens else 0.0
         ),

@@ -81,6 +81,17 @@ def test_reader__a_reading_past_its_deadline_stops_and_the_next_reads_the_same(
     assert PASSAGES[0][after.located.start : after.located.end] == "41.5 million crowns"
 
 
+def test_quote__the_decider_sees_the_sentence_holding_the_quote(llm: Settings) -> None:
+    search, cascade = engine_for(llm)
+    assert isinstance(cascade, CascadeAnswerer)
+    query = rewrite("Who is the chairman of Seres?", [], search.vocabulary)
+    hits = search.search(query.text)
+    quoted = cascade.quote(query, hits, llm, cascade.fast.propose(query.text, query, hits, llm))
+    assert quoted.candidate is not None and "Zhang Xinghai" in quoted.signals.quote
+    assert quoted.signals.sentence == quoted.candidate.sentence.text
+    assert quoted.signals.quote in quoted.signals.sentence
+
+
 def test_ask__past_the_deadline_the_fast_answer_stands_and_the_note_says_why(
     llm: Settings,
 ) -> None:

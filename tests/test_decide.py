@@ -37,6 +37,7 @@ def _signals(**kw: object) -> Signals:
         fast_answer="Marta Quill",
         rules_answer="",
         top_dense=0.6,
+        sentence="Its chair, Marta Quill, said so.",
     )
     base.update(kw)
     return Signals(**base)  # type: ignore[arg-type]
@@ -67,6 +68,15 @@ def test_features__agreement_and_missing_names() -> None:
     row = features(_signals(read="Someone else chairs it."))
     assert row["agree_fast"] == 1.0 and row["names_missing"] == 1.0  # "Harbour Board" unread
     assert features(_signals(quote="", declined=True))["agree_fast"] == 0.0
+
+
+def test_features__how_much_of_the_question_the_quotes_sentence_holds() -> None:
+    # "chairs" and "Harbour Board" are asked; the sentence holds "chair" only
+    assert features(_signals())["sentence_coverage"] == pytest.approx(1 / 3)
+    full = _signals(sentence="Marta Quill chairs the Harbour Board.")
+    assert features(full)["sentence_coverage"] == 1.0
+    assert features(_signals(sentence="It rained."))["sentence_coverage"] == 0.0
+    assert features(_signals(quote="", declined=True, sentence=""))["sentence_coverage"] == 0.0
 
 
 def test_decider__the_shipped_model_loads_with_sane_thresholds() -> None:

@@ -1,4 +1,4 @@
-"""Fit the cascade's decider (``make train``, after train/abstainer.py; about 26 minutes).
+"""Fit the cascade's decider (``make train``, after train/abstainer.py; about 45 minutes).
 
 Data: a seeded sample of ``PER_ARTICLE`` questions of each ``dev`` article of
 evals/squad_split.json (SQuAD 2.0 dev set, Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0;
@@ -15,10 +15,11 @@ kept too, so that rows made anew after a change of features read nothing twice.
 Fit: a logistic regression on ``assistant.decide.features`` (label: the quote is right,
 token F1 >= 0.5 or accepted by the scorer) and the four thresholds, chosen on
 out-of-group probabilities (three groups: each dev article, the cases; each scored by
-a model fit on the other two) to maximise the mean value over all questions; among
-settings within ``TOLERANCE`` of the best, the one sending the fewest questions to the
-language model. Writes models/decider.json. evals/independent.jsonl is never read, nor
-the ``test`` articles.
+a model fit on the other two) to maximise the mean value over all questions without
+doing worse than the fast answerer alone on any group; among settings within
+``TOLERANCE`` of the best, the one sending the fewest questions to the language model.
+Writes models/decider.json. evals/independent.jsonl is never read, nor the ``test``
+articles.
 
     .venv/bin/python -m train.decider [--fit]
 """
@@ -36,8 +37,8 @@ from pathlib import Path
 
 # --- settings ---------------------------------------------------------------------------
 SEED = 1234
-PER_ARTICLE = 90  # questions sampled from each dev article
-CASES_SAMPLED = 90  # of the 171 seed cases (each question costs the model about 5 s)
+PER_ARTICLE = 180  # questions sampled from each dev article
+CASES_SAMPLED = 171  # all the seed cases (each question costs the model about 5 s)
 C = 1.0  # inverse L2 regularisation strength
 POSITIVE_F1 = 0.5
 TOLERANCE = 0.005  # mean value given up for fewer language-model reads
@@ -191,21 +192,32 @@ def outcome(
 
 
 def choose(rows: list[dict], probs: list[float], own: float) -> tuple[tuple, float, float]:
-    """The thresholds with the best mean value (fewest reads among near-ties)."""
+    """The thresholds with the best mean value that do no harm (fewest reads among near-ties).
+
+    Doing no harm: on no group (an article, the cases) is the value below the fast
+    answerer's alone. Without that, the settings that abstain more often win on the
+    articles, where half of the questions are unanswerable, and lose answers on the cases.
+    """
     grid = itertools.product(
         np.round(np.linspace(0.05, 0.95, 19), 2),
         [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 2.0],
         [0.0, 0.01, 0.02, 0.05, 0.1],
         [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 2.0],
     )
-    scored = []
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["group"], []).append(i)
+    alone = {g: np.mean([rows[i]["fast_own"] for i in idx]) for g, idx in groups.items()}
+    scored, harmless = [], []
     for t in grid:
         out = [outcome(r, p, t, own) for r, p in zip(rows, probs, strict=True)]
-        scored.append((float(np.mean([v for v, _ in out])), float(np.mean([k for _, k in out])), t))
-    top = max(s for s, _, _ in scored)
-    value, reads, t = min(
-        (s for s in scored if s[0] >= top - TOLERANCE), key=lambda s: (s[1], -s[0])
-    )
+        s = (float(np.mean([v for v, _ in out])), float(np.mean([k for _, k in out])), t)
+        scored.append(s)
+        if all(np.mean([out[i][0] for i in idx]) >= alone[g] - 1e-9 for g, idx in groups.items()):
+            harmless.append(s)
+    pool = harmless or scored
+    top = max(s for s, _, _ in pool)
+    value, reads, t = min((s for s in pool if s[0] >= top - TOLERANCE), key=lambda s: (s[1], -s[0]))
     return t, value, reads
 
 
