@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,19 @@ def test_features__how_much_of_the_question_the_quotes_sentence_holds() -> None:
     assert features(full)["sentence_coverage"] == 1.0
     assert features(_signals(sentence="It rained."))["sentence_coverage"] == 0.0
     assert features(_signals(quote="", declined=True, sentence=""))["sentence_coverage"] == 0.0
+
+
+def test_fit__rows_of_older_signals_are_refused_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import train.decider as fit
+
+    older = {k: v for k, v in asdict(_signals()).items() if k != "sentence"}
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"signals": older}) + "\n", encoding="utf-8")
+    monkeypatch.setattr(fit, "ROWS", rows)
+    with pytest.raises(SystemExit, match="move it aside"):
+        fit.load_rows()
 
 
 def test_decider__the_shipped_model_loads_with_sane_thresholds() -> None:

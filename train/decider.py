@@ -148,7 +148,13 @@ def load_rows() -> list[dict]:
         return []
     rows = [json.loads(line) for line in ROWS.read_text(encoding="utf-8").splitlines() if line]
     for r in rows:
-        r["x"] = features(Signals(**r["signals"]))
+        try:
+            r["x"] = features(Signals(**r["signals"]))
+        except TypeError as exc:  # written when Signals had other fields
+            raise SystemExit(
+                f"{ROWS} holds rows of another version of the signals ({exc}); move it aside "
+                "and run again (with ASSISTANT_READINGS_FILE the readings are not redone)"
+            ) from None
     return rows
 
 
