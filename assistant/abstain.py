@@ -99,7 +99,8 @@ def agreement(a: str, b: str) -> float:
     return 2 * common / (len(ta) + len(tb)) if common else 0.0
 
 
-def _share(needles: list[str], haystack: set[str]) -> float:
+def share(needles: list[str], haystack: set[str]) -> float:
+    """The share of ``needles`` found in ``haystack``. Example: (["a", "b"], {"a"}) -> 0.5"""
     return sum(n in haystack for n in needles) / len(needles) if needles else 0.0
 
 
@@ -127,9 +128,9 @@ def features(e: Evidence) -> dict[str, float]:
         "dense": e.dense,
         "dense_context": e.dense_context,
         "lexical": e.lexical,
-        "sentence_coverage": _share(q_tokens, sentence_tokens),
-        "window_coverage": _share(q_tokens, window_tokens),
-        "span_in_question": _share(span_tokens, set(q_tokens)),
+        "sentence_coverage": share(q_tokens, sentence_tokens),
+        "window_coverage": share(q_tokens, window_tokens),
+        "span_in_question": share(span_tokens, set(q_tokens)),
         "span_words": math.log1p(len(e.span.split())),
         "names_missing": sum(n not in paragraph for n in names) / max(1, len(names)),
         "any_name_missing": float(any(n not in paragraph for n in names)),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant import loaded
-from assistant.abstain import agreement, logistic, question_names, wh_class
+from assistant.abstain import agreement, logistic, question_names, share, wh_class
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ModelError
 from assistant.text import tokens
@@ -56,8 +56,7 @@ def features(s: Signals) -> dict[str, float]:
     """The feature row of a quote (names match ``models/decider.json``)."""
     quoted = bool(s.quote)
     reply = s.token_probs if quoted else ()  # how sure it was of a quote's tokens
-    q_tokens = set(tokens(s.question))
-    in_sentence = set(tokens(s.sentence))
+    q_tokens = sorted(set(tokens(s.question)))
     quote_tokens = tokens(s.quote)
     names = question_names(s.question)
     read = s.read.lower()
@@ -75,12 +74,8 @@ def features(s: Signals) -> dict[str, float]:
         ),
         "piece_rank": math.log1p(s.piece_rank) if quoted else 0.0,
         "quote_words": math.log1p(len(s.quote.split())),
-        "sentence_coverage": (
-            sum(t in in_sentence for t in q_tokens) / len(q_tokens) if quoted and q_tokens else 0.0
-        ),
-        "quote_in_question": (
-            sum(t in q_tokens for t in quote_tokens) / len(quote_tokens) if quote_tokens else 0.0
-        ),
+        "sentence_coverage": share(q_tokens, set(tokens(s.sentence))) if quoted else 0.0,
+        "quote_in_question": share(quote_tokens, set(q_tokens)),
         "fast_confidence": s.fast_confidence,
         "agree_fast": agreement(s.quote, s.fast_answer) if quoted and s.fast_answer else 0.0,
         "agree_rules": agreement(s.quote, s.rules_answer) if quoted and s.rules_answer else 0.0,
