@@ -93,6 +93,27 @@ def test_fit__rows_of_older_signals_are_refused_with_what_to_do(
         fit.load_rows()
 
 
+def test_fit__thresholds_that_win_on_average_by_harming_one_group_are_not_chosen() -> None:
+    import train.decider as fit
+
+    def row(group: str, fast_right: bool) -> dict:  # unsure, no quote: answer or abstain
+        return {
+            "group": group,
+            "heading": False,
+            "signals": {"fast_confidence": 0.3, "quote": ""},
+            "fast_own": float(fast_right),
+            "fast_value": float(fast_right),
+            "quote_value": 0.0,
+            "abstain_value": float(not fast_right),
+        }
+
+    # abstaining is right on both article questions and wrong on the case: on average
+    # abstaining wins (2/3), but the cases would lose the answer the fast path gets right
+    rows = [row("article", False), row("article", False), row("cases", True)]
+    (_, _, _, fallback), value, _ = fit.choose(rows, [0.0] * 3, own=0.2)
+    assert fallback == 0.3 and value == pytest.approx(1 / 3)
+
+
 def test_decider__the_shipped_model_loads_with_sane_thresholds() -> None:
     d = Decider.load(DECIDER_FILE)
     assert 0.0 < d.threshold < 1.0 and d.fast_none <= d.fast_sure
