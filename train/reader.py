@@ -52,7 +52,7 @@ from transformers import AutoModelForQuestionAnswering  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from assistant.ingest import split_paragraphs  # noqa: E402
-from assistant.models import model_path  # noqa: E402
+from assistant.models import base_model_path  # noqa: E402
 from assistant.reader import Window, batch, collect_spans, make_windows  # noqa: E402
 from evals.squad_scoring import load_articles, load_split, squad_em_f1  # noqa: E402
 
@@ -155,7 +155,7 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     hf_logging.set_verbosity_error()
     split = load_split()
-    base = model_path()
+    base = base_model_path()
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
@@ -310,7 +310,7 @@ def export(
 
 if __name__ == "__main__":
     if "--export-only" in sys.argv:  # re-export the best checkpoint of an earlier run
-        tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+        tok = Tokenizer.from_file(str(base_model_path() / "tokenizer.json"))
         tok.no_padding()
         tok.no_truncation()
         state = torch.load(WORK / "state.pt", weights_only=False)
@@ -319,7 +319,7 @@ if __name__ == "__main__":
         export(
             WORK / "best",
             tok,
-            model_path(),
+            base_model_path(),
             load_articles(SQUAD, split["dev"]),
             state["best"],
             questions,
