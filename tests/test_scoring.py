@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -335,6 +336,17 @@ def test_check_thresholds__unmeasured_metric_is_skipped_but_unknown_key_fails():
     assert skipped.skipped == ["unanswerable_accuracy"]
     typo = check_thresholds(PASSING, {**THRESHOLDS, "answer_acuracy": 0.9})
     assert not typo.passed
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parent.parent / "evals").glob("*.toml")), ids=str
+)
+def test_every_shipped_thresholds_file_reads_as_limits(path: Path):
+    from evals.runner import load_thresholds
+
+    limits = load_thresholds(path)  # a damaged file would stop `make test` after pytest
+    assert limits
+    assert all(0.0 <= v <= 100.0 for v in limits.values())
 
 
 def test_report_exit_code__is_non_zero_when_a_threshold_is_missed():
