@@ -69,6 +69,26 @@ def embedder_identity() -> str:
     return loaded.once("embedder identity", folder, read)
 
 
+def english_words() -> frozenset[str]:
+    """The whole words of the embedder's tokenizer vocabulary (about 22,000, lower case):
+    English words the spelling corrector leaves alone ("master" is no typo of "faster").
+    Example: "harbour" in english_words() -> True; "chariman" -> False."""
+
+    path = model_path() / "tokenizer.json"
+
+    def read() -> frozenset[str]:
+        try:
+            vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ModelError(
+                f"can't read the tokenizer's vocabulary from {path} ({e}); restore models/ "
+                "from git or retrain the embedder with `make train`"
+            ) from None
+        return frozenset(w for w in vocab if len(w) > 1 and w.isalpha() and w.islower())
+
+    return loaded.once("english words", path, read)
+
+
 def base_model_path() -> Path:
     """Folder of the packaged all-MiniLM-L6-v2 weights: the embedder's and reader's base."""
     try:

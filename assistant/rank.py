@@ -509,6 +509,15 @@ class Ranker:
                 )
             )
         ]
+        if "heading" in kinds:
+            # "What is the title?" shares no word with a title and little meaning: every
+            # heading is a candidate, retrieved or not.
+            seen = {h.passage.id for h in top}
+            top += [
+                Hit(passage=p, score=0.0, dense=0.0, dense_context=0.0, lexical=0.0)
+                for p in self.passages
+                if p.kind == "heading" and p.id not in seen
+            ]
         best_fused = max((h.score for h in top), default=1.0)
         scored = []
         for rank, h in enumerate(top):

@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.index import dense_ranking
+from assistant.models import english_words
 from assistant.question import question_words
 from assistant.text import Vocabulary, tokens
 from assistant.types import Hit
@@ -55,7 +56,9 @@ class HybridSearch:
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        self.vocabulary = Vocabulary([*(p.text for p in index.passages), *question_words()])
+        self.vocabulary = Vocabulary(
+            [*(p.text for p in index.passages), *question_words()], known=english_words()
+        )
         corpus_tokens = [
             tokens(f"{p.text} {p.section or ''}") or ["_empty_"] for p in index.passages
         ]

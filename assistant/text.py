@@ -188,10 +188,15 @@ _WH_WORDS = ["what", "which", "when", "where", "who", "whom", "whose", "why", "h
 
 
 class Vocabulary:
-    """The corpus's words, for correcting misspelt question words."""
+    """The corpus's words, for correcting misspelt question words.
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    ``known`` words are never corrected: a word of the language may lie one letter from a
+    corpus word ("master" from "faster") without being its typo.
+    """
+
+    def __init__(self, texts: Iterable[str], known: Iterable[str] = ()) -> None:
         self.words: set[str] = {w.lower() for t in texts for w in words(t) if w[0].isalpha()}
+        self.known = frozenset(w.lower() for w in known)
         self._by_length: dict[int, list[str]] = {}  # a typo is within one letter of its word
         for w in sorted(self.words):
             self._by_length.setdefault(len(w), []).append(w)
@@ -200,14 +205,14 @@ class Vocabulary:
     def correct(self, question: str) -> str:
         """Replace unknown words of 5+ letters by their closest corpus word, if close enough.
 
-        Example: "How much did Acme loose in 2022?" -> "How much did Acme lose in 2022?"
-        (when "lose"/"losses" are in the corpus).
+        Example: "Who is the chariman of Acme?" -> "Who is the chairman of Acme?"
+        (when "chairman" is in the corpus).
         """
 
         def fix(m: re.Match[str]) -> str:
             w = m.group(0)
             lw = w.lower()
-            if lw in self.words or lw in STOPWORDS:
+            if lw in self.words or lw in STOPWORDS or lw in self.known:
                 return w
             if len(lw) < 5:
                 close = difflib.get_close_matches(lw, _WH_WORDS, n=1, cutoff=0.75)

@@ -245,9 +245,18 @@ def test_rewrite__a_stand_alone_question_ignores_the_history() -> None:
 
 def test_rewrite__corrects_misspelt_words_against_the_corpus_vocabulary() -> None:
     vocabulary = Vocabulary([ARTICLE.read_text(encoding="utf-8")])
-    query = rewrite("How much did Seres loose in 2022?", [], vocabulary)
-    assert query.text == "How much did Seres lose in 2022?"
+    query = rewrite("Who is the chariman of Seres in 2022?", [], vocabulary)
+    assert query.text == "Who is the chairman of Seres in 2022?"
     assert query.years == ["2022"]
+
+
+def test_vocabulary__leaves_known_words_one_letter_from_a_corpus_word_alone() -> None:
+    from assistant.models import english_words
+
+    vocabulary = Vocabulary([ARTICLE.read_text(encoding="utf-8")], known=english_words())
+    assert "faster" in vocabulary.words
+    assert vocabulary.correct("Who is the harbour master?") == "Who is the harbour master?"
+    assert vocabulary.correct("Who is the chariman of Seres?") == "Who is the chairman of Seres?"
 
 
 def test_unit__skips_of_the_and_possessives() -> None:
