@@ -110,6 +110,7 @@ class LearnedAnswerer:
                     evidence=evidence,
                 )
             )
+        out = _best_read(out)
         replied = self.cited(ruled)
         if rules_answer and replied:
             out.append(
@@ -260,3 +261,15 @@ def _aligned(c: Candidate, years: list[str]) -> Candidate:
     a, b = align(sentence.text, c.start - sentence.start, c.end - sentence.start, years)
     start, end = sentence.start + a, sentence.start + b
     return replace(c, text=sentence.text[a:b], start=start, end=end)
+
+
+def _best_read(spans: list[Candidate]) -> list[Candidate]:
+    """The reader's spans without those overlapping a span it read better (``spans`` are in
+    the reader's order): the reader sets an answer's boundaries, the abstainer picks among
+    answers. Example: ["Ivo Marsh", "Ivo Marsh, keeps the seed budget"] -> ["Ivo Marsh"].
+    """
+    kept: list[Candidate] = []
+    for c in spans:
+        if not any(k.source == c.source and k.start < c.end and c.start < k.end for k in kept):
+            kept.append(c)
+    return kept

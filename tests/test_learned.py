@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from assistant import ConfigError, Settings, ask
+from assistant.context import ranked_paragraphs
 from assistant.engine import engine_for
 from assistant.learned import LearnedAnswerer
 from assistant.question import rewrite
@@ -68,6 +69,28 @@ def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> No
     spans = [c for c in ranked if c.reply is None]
     assert spans and all(c.evidence.rules_answer == ruled.answer for c in spans)
     assert ranked == sorted(ranked, key=lambda c: -c.probability)
+
+
+def test_learned__of_overlapping_spans_only_the_best_read_is_a_candidate(acme: Settings) -> None:
+    retriever, answerer = engine_for(acme)
+    assert isinstance(answerer, LearnedAnswerer)
+    question = "Who said the firm would recover?"
+    query = rewrite(question, [], retriever.vocabulary)
+    hits = retriever.search(query.text)
+    ruled = answerer.rules.answer(question, query, hits, acme)
+    paragraphs = [
+        answerer.paragraphs[k] for k in ranked_paragraphs(hits)[0][: acme.reader_passages]
+    ]
+    read = answerer.reader.read(query.text, [p.text for p in paragraphs])
+    spans = [c for c in answerer.candidates(query, hits, acme, ruled) if c.reply is None]
+    assert len(spans) < len(
+        read
+    )  # the reader proposes nested spans ("Jane Doe", "Jane Doe, the ...")
+    for i, a in enumerate(spans):
+        assert not any(a.start < b.end and b.start < a.end for b in spans[i + 1 :])
+    best = read[0]
+    top = paragraphs[best.context]
+    assert any(c.start == top.start + best.start and c.end == top.start + best.end for c in spans)
 
 
 def test_learned__keeps_the_rules_reason_when_both_abstain(acme: Settings) -> None:
