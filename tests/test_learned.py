@@ -11,7 +11,8 @@ from assistant import ConfigError, Settings, ask
 from assistant.context import ranked_paragraphs
 from assistant.engine import engine_for
 from assistant.learned import LearnedAnswerer
-from assistant.question import rewrite
+from assistant.question import Query, rewrite
+from assistant.types import Answer, Hit
 
 ACME = """Acme Motors Quarterly Notes
 Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
@@ -54,13 +55,17 @@ def test_learned__abstains_when_the_corpus_does_not_say(acme: Settings) -> None:
     assert all(ACME[c.start : c.end] == c.text for c in answer.citations)
 
 
-def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> None:
+def _proposed(acme: Settings, question: str) -> tuple[LearnedAnswerer, Query, list[Hit], Answer]:
+    """The learned answerer, the rewritten question, its hits and the rules' reply."""
     retriever, answerer = engine_for(acme)
     assert isinstance(answerer, LearnedAnswerer)
-    question = "How much did Acme Motors lose in 2022?"
     query = rewrite(question, [], retriever.vocabulary)
     hits = retriever.search(query.text)
-    ruled = answerer.rules.answer(question, query, hits, acme)
+    return answerer, query, hits, answerer.rules.answer(question, query, hits, acme)
+
+
+def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> None:
+    answerer, query, hits, ruled = _proposed(acme, "How much did Acme Motors lose in 2022?")
     ranked = answerer.candidates(query, hits, acme, ruled)
     assert not ruled.abstained and "3.2 billion yuan" in ruled.answer
     replies = [c for c in ranked if c.reply is not None]
@@ -72,20 +77,13 @@ def test_learned__the_rules_reply_is_one_of_the_candidates(acme: Settings) -> No
 
 
 def test_learned__of_overlapping_spans_only_the_best_read_is_a_candidate(acme: Settings) -> None:
-    retriever, answerer = engine_for(acme)
-    assert isinstance(answerer, LearnedAnswerer)
-    question = "Who said the firm would recover?"
-    query = rewrite(question, [], retriever.vocabulary)
-    hits = retriever.search(query.text)
-    ruled = answerer.rules.answer(question, query, hits, acme)
-    paragraphs = [
-        answerer.paragraphs[k] for k in ranked_paragraphs(hits)[0][: acme.reader_passages]
-    ]
+    answerer, query, hits, ruled = _proposed(acme, "Who said the firm would recover?")
+    order = ranked_paragraphs(hits)[0][: acme.reader_passages]
+    paragraphs = [answerer.paragraphs[k] for k in order]
     read = answerer.reader.read(query.text, [p.text for p in paragraphs])
     spans = [c for c in answerer.candidates(query, hits, acme, ruled) if c.reply is None]
-    assert len(spans) < len(
-        read
-    )  # the reader proposes nested spans ("Jane Doe", "Jane Doe, the ...")
+    # the reader proposes nested spans ("Jane Doe", "Jane Doe, the chairman of ...")
+    assert len(spans) < len(read)
     for i, a in enumerate(spans):
         assert not any(a.start < b.end and b.start < a.end for b in spans[i + 1 :])
     best = read[0]
