@@ -36,9 +36,21 @@ def offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# The word-embedding matrix (30,522 x 384, half the weights) is stored apart, as int8 with a
+# float32 scale per row; model.safetensors holds the rest in float16.
+WORD_EMBEDDINGS = "word_embeddings.safetensors"
+
+
 def model_path() -> Path:
-    """Folder of the shipped embedder (a sentence-transformers folder, float16 weights)."""
-    for name in ("model.safetensors", "tokenizer.json", "modules.json", "training.json"):
+    """Folder of the shipped embedder (a sentence-transformers folder, float16 weights but
+    the word embeddings, int8 in ``WORD_EMBEDDINGS``)."""
+    for name in (
+        "model.safetensors",
+        WORD_EMBEDDINGS,
+        "tokenizer.json",
+        "modules.json",
+        "training.json",
+    ):
         if not (EMBEDDER_DIR / name).is_file():
             raise ModelError(
                 f"the embedder is incomplete: no {name} under {EMBEDDER_DIR}; restore models/ "
@@ -48,8 +60,9 @@ def model_path() -> Path:
 
 
 def embedder_identity() -> str:
-    """The sha256 of the embedder's weights, as its training.json records it: an index
-    built with other weights is rebuilt. Example: "f3a07f1b10f8..." (64 hex digits)"""
+    """The sha256 of the embedder's weights (model.safetensors, then ``WORD_EMBEDDINGS``),
+    as its training.json records it: an index built with other weights is rebuilt.
+    Example: "f3a07f1b10f8..." (64 hex digits)"""
 
     folder = model_path()
 
@@ -103,6 +116,36 @@ def base_model_path() -> Path:
     return path
 
 
+def quantised(table: Any) -> dict[str, Any]:
+    """A float matrix as int8 rows and a float32 scale per row (max |value| / 127).
+    Example: [[0.5, -1.0]] -> {"int8": [[64, -127]], "scale": [[0.00787]]}"""
+    import torch
+
+    scale = (table.float().abs().amax(dim=1, keepdim=True) / 127).clamp(min=1e-12)
+    return {
+        "int8": torch.round(table.float() / scale).to(torch.int8),
+        "scale": scale,
+    }
+
+
+def weights_sha256(folder: Path) -> str:
+    """The sha256 of an embedder folder's weights: model.safetensors, then ``WORD_EMBEDDINGS``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", WORD_EMBEDDINGS):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def word_embeddings(path: Path) -> Any:
+    """The float32 word-embedding matrix from its int8 file (``quantised``)."""
+    from safetensors.torch import load_file
+
+    raw = load_file(str(path))
+    return raw["int8"].float() * raw["scale"].float()
+
+
 class Embedder:
     """Sentence embeddings, L2-normalised, as float32 rows."""
 
@@ -122,11 +165,22 @@ class Embedder:
                 try:
                     import torch
 
-                    # float16 on disk, float32 to compute (and to export to ONNX)
-                    self._model = SentenceTransformer(
-                        str(self.path), device="cpu", model_kwargs={"dtype": torch.float32}
-                    )
-                except (OSError, ValueError, RuntimeError) as exc:
+                    # float16 on disk, float32 to compute (and to export to ONNX); the shipped
+                    # model.safetensors lacks the word embeddings, set from their own file
+                    verbosity = hf_logging.get_verbosity()
+                    hf_logging.set_verbosity_error()
+                    try:
+                        model = SentenceTransformer(
+                            str(self.path), device="cpu", model_kwargs={"dtype": torch.float32}
+                        )
+                    finally:
+                        hf_logging.set_verbosity(verbosity)
+                    if (self.path / WORD_EMBEDDINGS).is_file():  # not in the base's folder
+                        bert: Any = model[0].auto_model
+                        table = word_embeddings(self.path / WORD_EMBEDDINGS)
+                        bert.embeddings.word_embeddings.weight.data = table
+                    self._model = model
+                except (OSError, ValueError, RuntimeError, KeyError) as exc:
                     raise ModelError(f"can't load the model at {self.path}: {exc}") from None
         return self._model
 

@@ -58,12 +58,19 @@ def test_onnx_encoder__empty_input_gives_no_rows(
     assert encoders[1].encode([]).shape == (0, 384)
 
 
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [
+        ("modules.json", r"model\.safetensors"),
+        ("model.safetensors", r"word_embeddings\.safetensors"),
+    ],
+)
 def test_model_path__an_incomplete_embedder_folder_is_a_model_error_saying_what_to_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, present: str, missing: str
 ) -> None:
-    (tmp_path / "modules.json").write_text("[]")
+    (tmp_path / present).write_text("{}")
     monkeypatch.setattr(models, "EMBEDDER_DIR", tmp_path)
-    with pytest.raises(ModelError, match=r"no model\.safetensors under .*make train"):
+    with pytest.raises(ModelError, match=rf"no {missing} under .*make train"):
         models.model_path()
 
 
@@ -71,7 +78,7 @@ def test_model_path__an_incomplete_embedder_folder_is_a_model_error_saying_what_
 def test_embedder_identity__a_damaged_training_json_is_a_model_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, card: str
 ) -> None:
-    for name in ("model.safetensors", "tokenizer.json", "modules.json"):
+    for name in ("model.safetensors", models.WORD_EMBEDDINGS, "tokenizer.json", "modules.json"):
         (tmp_path / name).write_text("{}")
     (tmp_path / "training.json").write_text(card)
     monkeypatch.setattr(models, "EMBEDDER_DIR", tmp_path)
@@ -102,8 +109,28 @@ def test_index_fingerprint__changes_with_the_embedder_weights(
 def test_embedder_identity__is_the_sha256_of_the_shipped_weights() -> None:
     import hashlib
 
-    weights = (models.model_path() / "model.safetensors").read_bytes()
+    folder = models.model_path()
+    weights = (folder / "model.safetensors").read_bytes()
+    weights += (folder / models.WORD_EMBEDDINGS).read_bytes()
     assert models.embedder_identity() == hashlib.sha256(weights).hexdigest()
+
+
+def test_word_embeddings__int8_rows_come_back_within_half_a_step_of_their_scale(
+    tmp_path: Path,
+) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    table = torch.randn(50, 384) * torch.linspace(0.01, 2.0, 50)[:, None]
+    stored = models.quantised(table)
+    assert stored["int8"].dtype == torch.int8 and stored["scale"].shape == (50, 1)
+    save_file(stored, str(tmp_path / models.WORD_EMBEDDINGS))
+    back = models.word_embeddings(tmp_path / models.WORD_EMBEDDINGS)
+    step = table.abs().amax(dim=1, keepdim=True) / 127
+    assert ((back - table).abs() <= 0.5001 * step).all()
+    assert models.embedder()._load()[0].auto_model.embeddings.word_embeddings.weight.dtype == (
+        torch.float32
+    )
 
 
 def test_misspell__changes_one_long_word_by_one_edit() -> None:
