@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from assistant.reader import Reader
 
 CANDIDATES = 10  # reader spans scored by the abstainer
-# The rules' reply that no reader span agrees with is scored this far below the best span.
+# The rules' reply that no reader span backs (``_agrees``) is scored this far below the best span.
 NO_SPAN_PENALTY = 10.0
 
 
@@ -131,13 +131,13 @@ class LearnedAnswerer:
         by_id: dict[str, Hit],
         top_lexical: float,
     ) -> Candidate:
-        """The rules' reply as a candidate, scored by the reader span it agrees with, if any."""
+        """The rules' reply as a candidate, scored by the reader span that backs it, if any."""
         key = (sentence.source, sentence.paragraph)
         para = self.paragraphs[key]
         best = spans[0].evidence
         assert best is not None  # reader spans always carry theirs
         agreeing = next(
-            (c for c in spans if agreement(c.text, ruled.answer) >= 0.5), None
+            (c for c in spans if _agrees(c, ruled.answer, sentence)), None
         )  # spans are still in the reader's order here
         hit = by_id.get(sentence.id)
         evidence = Evidence(
@@ -237,6 +237,17 @@ class LearnedAnswerer:
             query=query.text,
             span=Span(best.source, best.start, best.end),
         )
+
+
+def _agrees(span: Candidate, answer: str, sentence: Passage) -> bool:
+    """Whether the reader's ``span`` backs the rules' ``answer`` (from ``sentence``): most
+    of its words in that very sentence, or the same words anywhere.
+
+    Example: "10 billion yuan" elsewhere does not back "under 10 million yuan"; the
+    reader's "Zhang Xinghai" in another sentence backs the rules' "Zhang Xinghai".
+    """
+    overlap = agreement(span.text, answer)
+    return overlap == 1.0 or (overlap >= 0.5 and span.sentence.id == sentence.id)
 
 
 @dataclass(frozen=True)

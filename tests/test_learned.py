@@ -10,9 +10,9 @@ import pytest
 from assistant import ConfigError, Settings, ask
 from assistant.context import ranked_paragraphs
 from assistant.engine import engine_for
-from assistant.learned import LearnedAnswerer
+from assistant.learned import Candidate, LearnedAnswerer, _agrees
 from assistant.question import Query, rewrite
-from assistant.types import Answer, Hit
+from assistant.types import Answer, Hit, Passage
 
 ACME = """Acme Motors Quarterly Notes
 Acme Motors lost 3.2 billion yuan in 2022. The loss came from a costly price war.
@@ -89,6 +89,27 @@ def test_learned__of_overlapping_spans_only_the_best_read_is_a_candidate(acme: S
     best = read[0]
     top = paragraphs[best.context]
     assert any(c.start == top.start + best.start and c.end == top.start + best.end for c in spans)
+
+
+def _sentence(start: int, text: str) -> Passage:
+    end = start + len(text)
+    return Passage(f"a.txt#{start}-{end}", "a.txt", start, end, text, None, "sentence", 0, 0, text)
+
+
+def _span(text: str, sentence: Passage) -> Candidate:
+    at = sentence.start + sentence.text.index(text)
+    return Candidate(text, "a.txt", at, at + len(text), sentence, 0.5)
+
+
+def test_learned__a_reader_span_backs_the_rules_reply_where_it_was_read() -> None:
+    priced = _sentence(0, "It was the best car under 10 million yuan, Jane said.")
+    worth = _sentence(60, "The brand is worth over 10 billion yuan.")
+    # most words shared but another figure of another sentence: no backing
+    assert not _agrees(_span("10 billion yuan", worth), "under 10 million yuan", priced)
+    # the same sentence, or the very same words anywhere
+    assert _agrees(_span("10 million yuan", priced), "under 10 million yuan", priced)
+    assert _agrees(_span("10 billion yuan", worth), "over 10 billion yuan", priced)
+    assert not _agrees(_span("Jane", priced), "under 10 million yuan", priced)
 
 
 def test_learned__keeps_the_rules_reason_when_both_abstain(acme: Settings) -> None:
