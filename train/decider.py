@@ -245,6 +245,15 @@ def figures(rows: list[dict], probs: list[float], t: tuple, own: float) -> dict:
     }
 
 
+def quote_auc(rows: list[dict], probs: list[float]) -> float:
+    """How well ``probs`` separate right quotes from wrong ones (ROC AUC over quotes)."""
+    from sklearn.metrics import roc_auc_score
+
+    quoted = [i for i, r in enumerate(rows) if r["signals"]["quote"]]
+    labels = [rows[i]["quote_value"] >= POSITIVE_F1 for i in quoted]
+    return float(roc_auc_score(labels, [probs[i] for i in quoted]))
+
+
 def main() -> None:
     random.seed(SEED)
     np.random.seed(SEED)
@@ -276,6 +285,7 @@ def main() -> None:
         )
     for name, fig in report.items():
         print(f"{name}: {fig}")
+    print(f"quote AUC, out of group: {quote_auc(rows, held_probs):.3f}")
     model = fit(rows, names)
     threshold, sure, none, fallback = t
     OUT.write_text(
