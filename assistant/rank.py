@@ -83,6 +83,8 @@ _CURRENCY = re.compile(
 _BASED = re.compile(r"\b(?:based|headquarter\w*|located|home)\b", re.I)
 _PERIOD = re.compile(r"\b(period|how long|span|horizon)\b", re.I)
 _ABOUT_HEADINGS = re.compile(r"\b(headline|title|heading|subheading)s?\b", re.I)
+_ASKS_TITLE = re.compile(r"\b(?:title|headline)\b", re.I)
+_HEADING_WORDS = frozenset(tokens("headline title heading subheading"))
 _PREPOSITIONS = frozenset("with to at for from by of as into on in about against".split())
 # Roles a person holds "of" an organisation: "the chairman of Acme".
 _ROLE = (
@@ -485,9 +487,13 @@ class Ranker:
     def rerank(self, query: Query, question: str, hits: list[Hit], kind: str) -> list[Scored]:
         """Score the best retrieved sentences for the expected answer type, best first."""
         weights = self._weights(query)
-        total = sum(weights.values()) or 1.0
         # Headings answer only questions about them ("In the headline, ...").
         kinds = {"sentence", "heading"} if _ABOUT_HEADINGS.search(question) else {"sentence"}
+        if "heading" in kinds:
+            # "What is the headline?": the word names the kind of answer, as "year" does in
+            # "In which year ...?"; a sentence saying "headlines" is no evidence.
+            weights = {t: w for t, w in weights.items() if t not in _HEADING_WORDS}
+        total = sum(weights.values()) or 1.0
         pool = [h for h in hits if h.passage.kind in kinds]
         # Beyond the fused top 15, a sentence holding nearly all of the question's weighted
         # terms is still a candidate (fusion can bury it under semantically close ones).
@@ -557,7 +563,9 @@ class Ranker:
             if span and kind == "date" and _RELATIVE_DATE.search(span.text):
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
-                score += 0.8 + 0.4 * (p.position == 0 and "title" in question.lower())
+                # a document's title is its first heading; a news story's is its headline
+                # a document's title is its first heading; a news story's is its headline
+                score += 0.8 + 0.4 * (p.position == 0 and _ASKS_TITLE.search(question) is not None)
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
             if kind == "reason" and _CHANGE_ASK.search(question) and _TRANSFORM.search(p.text):

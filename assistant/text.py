@@ -136,7 +136,8 @@ def tokens(text: str) -> list[str]:
     text = _IN_THE_RED.sub(" loss ", text)  # "in the red" is making a loss
     for w in words(text):
         lw = w.lower()
-        if lw in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
+        # "What's", "it's", "didn't", "they're": a function word whatever its clitic
+        if _bare(lw) in STOPWORDS or (len(lw) == 1 and not lw.isdigit()):
             continue
         if lw[0].isdigit():
             out.append(lw.replace(",", ""))
@@ -144,6 +145,15 @@ def tokens(text: str) -> list[str]:
             t = stem(lw)
             out.append(_SYNONYM.get(t, t))
     return out
+
+
+_CLITIC = re.compile(r"n['’]t$|['’](?:s|re|ve|ll|d|m)?$")
+_NEGATED = {"won't": "will", "can't": "can", "won’t": "will", "can’t": "can"}
+
+
+def _bare(word: str) -> str:
+    """A lower-case word without its clitic. Example: "what's" -> "what"; "didn't" -> "did"."""
+    return _NEGATED.get(word) or _CLITIC.sub("", word)
 
 
 # Common business-news synonyms, joined under one stem. General English, not one document's.

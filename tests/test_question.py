@@ -282,6 +282,14 @@ def test_tokens__letters_joined_by_ampersand_are_one_word() -> None:
     assert tokens("R & D spend") == tokens("R&D spend") == ["rd", "spend"]
 
 
+def test_tokens__a_function_word_with_a_clitic_is_no_content_word() -> None:
+    from assistant.text import tokens
+
+    assert tokens("What's the company's revenue?") == tokens("What is the company revenue?")
+    assert tokens("Who's the CEO? They didn't say, it won't, we've, I'd") == ["ceo"]
+    assert tokens("Seres' stock, O'Brien's plan") == ["sere", "stock", "o'brien", "plan"]
+
+
 def test_vocabulary__leaves_common_question_words_alone() -> None:
     vocabulary = Vocabulary(["The firm will compete in 2025.", *question_words()])
     assert vocabulary.correct("When did it complete its IPO?") == "When did it complete its IPO?"
