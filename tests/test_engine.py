@@ -307,7 +307,11 @@ def test_ask__pairs_respectively_values_with_two_separate_years(acme: Settings) 
 @pytest.mark.parametrize(
     "question",
     # the article also says "the tech media headlines were dominated by ...": no answer
-    ["What is the title of the article?", "What is the headline?", "What's the article's headline?"],
+    [
+        "What is the title of the article?",
+        "What is the headline?",
+        "What's the article's headline?",
+    ],
 )
 def test_ask__a_question_about_the_title_is_answered_from_the_heading(
     settings: Settings, question: str
