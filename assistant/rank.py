@@ -564,7 +564,6 @@ class Ranker:
                 score -= 0.6  # "last year" only helps when nothing absolute is said
             if p.kind == "heading":
                 # a document's title is its first heading; a news story's is its headline
-                # a document's title is its first heading; a news story's is its headline
                 score += 0.8 + 0.4 * (p.position == 0 and _ASKS_TITLE.search(question) is not None)
             if kind == "reason" and _CAUSE.search(p.text):
                 score += 0.3
