@@ -468,6 +468,8 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     "And in 2021?" -> "How much did the firm lose in 2021?";
     "When was that announced?" -> "When was that announced? How much did the firm lose ..."
     """
+    if vocabulary is not None:  # "WHEN DID IT LIST?" is read as "When did it list?"
+        question = vocabulary.truecase(question)
     question = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], question)
     if vocabulary is not None:
         question = vocabulary.correct(question)

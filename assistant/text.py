@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -205,12 +206,34 @@ class Vocabulary:
     """
 
     def __init__(self, texts: Iterable[str], known: Iterable[str] = ()) -> None:
-        self.words: set[str] = {w.lower() for t in texts for w in words(t) if w[0].isalpha()}
+        written = Counter(w for t in texts for w in words(t) if w[0].isalpha())
+        self.words: set[str] = {w.lower() for w in written}
+        # each word as the documents most often write it ("Seres", "IPO", "the")
+        self.casing: dict[str, str] = {}
+        for w, _ in written.most_common():
+            self.casing.setdefault(w.lower(), w)
         self.known = frozenset(w.lower() for w in known)
         self._by_length: dict[int, list[str]] = {}  # a typo is within one letter of its word
         for w in sorted(self.words):
             self._by_length.setdefault(len(w), []).append(w)
         self.stems = {stem(w) for w in self.words}
+
+    def truecase(self, question: str) -> str:
+        """A question typed in capitals, written as the documents write its words.
+
+        Example: "WHO CHAIRS SERES?" -> "Who chairs Seres?" (a question with any lower-case
+        letter is returned as it is).
+        """
+        if question != question.upper() or question == question.lower():
+            return question
+
+        def case(m: re.Match[str]) -> str:
+            lw = m.group(0).lower()
+            return self.casing.get(lw, lw)
+
+        cased = re.sub(r"[^\W\d_]+", case, question)
+        at = next(i for i, ch in enumerate(cased) if ch.isalpha())  # there is a cased letter
+        return cased[:at] + cased[at].upper() + cased[at + 1 :]
 
     def correct(self, question: str) -> str:
         """Replace unknown words of 5+ letters by their closest corpus word, if close enough.

@@ -290,6 +290,21 @@ def test_tokens__a_function_word_with_a_clitic_is_no_content_word() -> None:
     assert tokens("Seres' stock, O'Brien's plan") == ["sere", "stock", "o'brien", "plan"]
 
 
+def test_vocabulary__a_question_in_capitals_is_cased_as_the_documents_write_it() -> None:
+    vocabulary = Vocabulary(["Seres raised HK$10 billion in its IPO.", "Seres grew. The IPO"])
+    assert vocabulary.truecase("HOW MUCH DID SERES' IPO RAISE?") == "How much did Seres' IPO raise?"
+    assert vocabulary.truecase("WHO IS JANE ROE?") == "Who is jane roe?"  # unknown: lower case
+    for asis in ("How much did SERES raise?", "IPO?", "2025?", ""):
+        assert vocabulary.truecase(asis) == asis
+
+
+def test_rewrite__reads_a_question_in_capitals_as_the_documents_write_it() -> None:
+    vocabulary = Vocabulary(["Acme Motors lost 3.2 billion yuan in 2022."])
+    query = rewrite("HOW MUCH DID ACME MOTORS LOSE IN 2022?", [], vocabulary)
+    assert query.text == "How much did Acme Motors lose in 2022?"
+    assert query.names == rewrite("How much did Acme Motors lose in 2022?", []).names
+
+
 def test_vocabulary__leaves_common_question_words_alone() -> None:
     vocabulary = Vocabulary(["The firm will compete in 2025.", *question_words()])
     assert vocabulary.correct("When did it complete its IPO?") == "When did it complete its IPO?"
