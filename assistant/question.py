@@ -60,6 +60,31 @@ _MONTH_ABBR = {
     "dec": "December",
 }
 _ABBREVIATED_MONTH = re.compile(r"\b(" + "|".join(_MONTH_ABBR) + r")\.?(?=\s+\d)", re.I)
+# How a chat message may wrap its question: "Please tell me: when ...?", "Do you know who
+# ...?", "..., please?". The wrapper says nothing about what is asked. "Tell me how many
+# ..." stays: the rules read it as an imperative, as "Name the brand ...".
+_PLEASE = re.compile(r"^\s*(?:please|kindly)\b[\s,:]*", re.I)
+_REQUEST = re.compile(
+    r"^(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?tell\s+me|tell\s+me\s*[,:]"
+    r"|i(?:['’]d|\s+would)\s+like\s+to\s+know|i\s+want\s+to\s+know|i\s+wonder"
+    r"|do\s+you\s+know)[\s,:]*(?=(?:who|whom|whose|what|when|where|which|why|how|whether"
+    r"|is|are|was|were|do|does|did|has|have|had)\b)",
+    re.I,
+)
+_THANKS = re.compile(r"\s*,\s*(?:please|thanks|thank\s+you)[\s.!]*(?=\?*\s*$)", re.I)
+
+
+def unwrapped(question: str) -> str:
+    """The question without a polite wrapper; as it is when nothing would be left.
+
+    Example: "Please tell me: when was it launched?" -> "When was it launched?";
+    "Do you know who chairs Acme, please?" -> "Who chairs Acme?"
+    """
+    core = _THANKS.sub("", _REQUEST.sub("", _PLEASE.sub("", question, count=1), count=1)).strip()
+    if not any(ch.isalnum() for ch in core) or core == question.strip():
+        return question
+    return core[0].upper() + core[1:]
+
 
 # Head nouns that make "what/which X" ask for a kind of answer. General English.
 _DATE_NOUNS = r"year|month|date|day|time|quarter|period"
@@ -470,6 +495,7 @@ def rewrite(question: str, history: list[Turn], vocabulary: Vocabulary | None = 
     """
     if vocabulary is not None:  # "WHEN DID IT LIST?" is read as "When did it list?"
         question = vocabulary.truecase(question)
+    question = unwrapped(question)
     question = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], question)
     if vocabulary is not None:
         question = vocabulary.correct(question)

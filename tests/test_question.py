@@ -16,6 +16,7 @@ from assistant.question import (
     answer_type,
     question_words,
     rewrite,
+    unwrapped,
     validate_history,
     validate_question,
 )
@@ -303,6 +304,29 @@ def test_rewrite__reads_a_question_in_capitals_as_the_documents_write_it() -> No
     query = rewrite("HOW MUCH DID ACME MOTORS LOSE IN 2022?", [], vocabulary)
     assert query.text == "How much did Acme Motors lose in 2022?"
     assert query.names == rewrite("How much did Acme Motors lose in 2022?", []).names
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("Please tell me: when was the plant opened?", "When was the plant opened?"),
+        ("Please, when was the plant opened?", "When was the plant opened?"),
+        ("Could you please tell me who chairs Acme?", "Who chairs Acme?"),
+        ("I'd like to know how much Acme lost", "How much Acme lost"),
+        ("Do you know who chairs Acme, please?", "Who chairs Acme?"),
+        ("When was the plant opened, thanks?", "When was the plant opened?"),
+        # no wrapper: kept as typed
+        ("Tell me how many cars Acme sold.", "Tell me how many cars Acme sold."),
+        ("Tell me about Acme", "Tell me about Acme"),
+        ("Who said please?", "Who said please?"),
+        ("Do you know the price?", "Do you know the price?"),
+        ("Please", "Please"),
+    ],
+)
+def test_unwrapped__drops_a_polite_wrapper_only(typed: str, read: str) -> None:
+    assert unwrapped(typed) == read
+    if typed != read:
+        assert rewrite(typed, []).text == read
 
 
 def test_vocabulary__leaves_common_question_words_alone() -> None:
