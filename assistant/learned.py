@@ -243,8 +243,8 @@ def _agrees(span: Candidate, answer: str, sentence: Passage) -> bool:
     """Whether the reader's ``span`` backs the rules' ``answer`` (from ``sentence``): most
     of its words in that very sentence, or the same words anywhere.
 
-    Example: "10 billion yuan" elsewhere does not back "under 10 million yuan"; the
-    reader's "Zhang Xinghai" in another sentence backs the rules' "Zhang Xinghai".
+    Example: "5 billion euros" elsewhere does not back "under 5 million euros"; the
+    reader's "Jane Doe" in another sentence backs the rules' "Jane Doe".
     """
     overlap = agreement(span.text, answer)
     return overlap == 1.0 or (overlap >= 0.5 and span.sentence.id == sentence.id)

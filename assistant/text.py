@@ -207,11 +207,11 @@ class Vocabulary:
 
     def __init__(self, texts: Iterable[str], known: Iterable[str] = ()) -> None:
         written = Counter(w for t in texts for w in words(t) if w[0].isalpha())
-        self.words: set[str] = {w.lower() for w in written}
-        # each word as the documents most often write it ("Seres", "IPO", "the")
+        # each word as the documents most often write it ("Acme", "IPO", "the")
         self.casing: dict[str, str] = {}
         for w, _ in written.most_common():
             self.casing.setdefault(w.lower(), w)
+        self.words: set[str] = set(self.casing)
         self.known = frozenset(w.lower() for w in known)
         self._by_length: dict[int, list[str]] = {}  # a typo is within one letter of its word
         for w in sorted(self.words):
@@ -221,7 +221,7 @@ class Vocabulary:
     def truecase(self, question: str) -> str:
         """A question typed in capitals, written as the documents write its words.
 
-        Example: "WHO CHAIRS SERES?" -> "Who chairs Seres?" (a question with any lower-case
+        Example: "WHO CHAIRS ACME?" -> "Who chairs Acme?" (a question with any lower-case
         letter is returned as it is).
         """
         if question != question.upper() or question == question.lower():
