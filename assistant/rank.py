@@ -55,6 +55,7 @@ _TYPE_WORDS = frozenset(
         "complete hold keep take make get have happen occur achieve reach see come go"
     )
 )
+_QUOTED = re.compile(r"[\"“][^\"“”]+[\"”][.!?]?")
 _RELATIVE_DATE = re.compile(
     r"\b(ago|last|next|this|that)\b|\bthe (?:end|beginning|start) of the year\b", re.I
 )
@@ -185,6 +186,20 @@ class Ranker:
             if key not in self.paragraph_tokens:
                 self.paragraph_tokens[key] = set(tokens(p.section or ""))
             self.paragraph_tokens[key].update(words[p.id])
+        # Who speaks a sentence that is wholly a quotation: the persons of the sentence before
+        # it in the paragraph ('Jane Doe said so. "It is worth more."' -> {"jane", "doe"}).
+        self.speakers: dict[str, set[str]] = {}
+        for p in sentences:
+            before = self.at.get((p.source, p.position - 1))
+            if (
+                before is not None
+                and before.kind == "sentence"
+                and before.paragraph == p.paragraph
+                and _QUOTED.fullmatch(p.text.strip())
+            ):
+                said = [s.text for s in phrases.names(before.text, self.proper_words)]
+                if who := {t for n in said if n in self.persons for t in tokens(n)}:
+                    self.speakers[p.id] = who
         # The years a sentence speaks about: its own, else the last ones mentioned before it
         # ("In that year, ..." after "In August 2024, ...").
         self.years: dict[str, set[str]] = {}
@@ -528,8 +543,13 @@ class Ranker:
         scored = []
         for rank, h in enumerate(top):
             p = h.passage
-            # Years a sentence covers through "From A to B ... respectively" or "In that year".
-            covered = set(extract.respectively_keys(p.text)) | self.years.get(p.id, set())
+            # Years a sentence covers through "From A to B ... respectively" or "In that year",
+            # and the speaker of a quotation.
+            covered = (
+                set(extract.respectively_keys(p.text))
+                | self.years.get(p.id, set())
+                | self.speakers.get(p.id, set())
+            )
             sent = self.sentence_tokens[p.id] | covered
             reach = sent | self.context_tokens[p.id] | self.topic_tokens
             in_sentence = sum(w for t, w in weights.items() if t in sent) / total

@@ -180,3 +180,18 @@ def test_type_words__keep_is_a_light_verb() -> None:
     from assistant.rank import _TYPE_WORDS
 
     assert set(tokens("keep hold take")) <= _TYPE_WORDS
+
+
+def test_speakers__a_sentence_wholly_quoted_is_spoken_by_the_persons_before_it() -> None:
+    from dataclasses import replace
+
+    from assistant.rank import Ranker
+
+    said = _passage("At the event, Jane Doe, the chairman of Acme, said the sale was required.")
+    quote = replace(_passage('"This brand is worth at least 9 billion yuan."'), id="q", position=1)
+    plain = replace(_passage("The brand is worth 9 billion yuan."), id="p", position=2)
+    elsewhere = replace(quote, id="e", position=3, paragraph=1)
+    speakers = Ranker([said, quote, plain, elsewhere]).speakers
+    assert speakers["q"] == {"jane", "doe"}
+    assert "p" not in speakers  # not a quotation
+    assert "e" not in speakers  # a quotation opening a paragraph of its own
