@@ -42,7 +42,7 @@ _PERCENT = re.compile(
 )
 _DATE = re.compile(
     r"(?:(?:the\s+)?(?:beginning|start|end|middle|first half|second half|"
-    r"(?:first|second|third|fourth) quarter)\s+of\s+(?:the\s+year|"
+    r"(?:first|second|third|fourth) quarter|spring|summer|autumn|fall|winter)\s+of\s+(?:the\s+year|"
     + MONTH
     + r"(?:\s+"
     + YEAR
@@ -52,6 +52,8 @@ _DATE = re.compile(
     r"|(?:early|mid|late)(?:\s*-\s*|\s+)(?:"
     + MONTH
     + r"\s+)?"
+    + YEAR
+    + r"|(?:(?:early|late)\s+)?(?:spring|summer|autumn|winter)\s+"
     + YEAR
     + r"|(?:(?:early|mid|late)\s+)?"
     + MONTH

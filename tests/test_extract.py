@@ -168,6 +168,18 @@ def test_dates__found_in_the_forms_the_article_uses(sentence: str, expected: str
     assert expected in _texts(extract.dates(sentence))
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Flights start in the spring of 2026, with four hospitals.", "the spring of 2026"),
+        ("The plant opened in autumn 2025.", "autumn 2025"),
+        ("Talks resume in late winter 2027.", "late winter 2027"),
+    ],
+)
+def test_dates__a_season_is_part_of_the_date(sentence: str, expected: str) -> None:
+    assert _texts(extract.dates(sentence)) == [expected]
+
+
 def test_dates__not_taken_from_inside_numbers() -> None:
     assert extract.dates("Seres suffered losses of 2,020.5 million yuan.") == []
 
