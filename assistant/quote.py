@@ -1,8 +1,8 @@
 """Find a language model's quote in the passages it read, or decide it quotes nothing.
 
 The model is asked to copy the answer from the passages; what it returns is only an
-answer once it is located there. Exact match first, ignoring case, spacing and the
-typographic forms of quotes and dashes; else the closest span (RapidFuzz's partial-ratio
+answer once it is located there. Exact match first, ignoring case, spacing, the
+typographic forms of quotes and dashes, spaces around hyphens and "percent" against "%"; else the closest span (RapidFuzz's partial-ratio
 alignment, snapped to whole words) when it is at least ``floor`` similar; else nothing.
 Non-goals: judging whether the located span answers the question (``decide``).
 """
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 FLOOR = 0.85  # similarity below which a near miss is not taken for a quote
 _FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 # What models wrap quotes in: quotes, brackets, a trailing full stop, "Answer:".
+# Spellings models and documents swap: "mid - 2022" / "mid-2022", "9 percent" / "9%".
+_SPELLING = re.compile(r"( ?- ?)|(?<=\d) ?per ?cent\b")
 _WRAPPING = re.compile(r"""^(?:answer\s*:\s*)?["'`*\s]+|["'`*\s.;,:]+$""", re.IGNORECASE)
 
 
@@ -70,9 +72,10 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
-    """Lower-cased text with runs of spaces as one, and each character's original offset.
+    """Lower-cased text with runs of spaces as one, spaced hyphens closed up and "percent"
+    written "%", and each character's original offset.
 
-    Example: "A  B" -> ("a b", [0, 1, 3])
+    Example: "A  B" -> ("a b", [0, 1, 3]); "mid - 2022, 9 per cent" -> "mid-2022, 9%"
     """
     out: list[str] = []
     where: list[int] = []
@@ -84,7 +87,21 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         low = ch.lower()
         out.append(low if len(low) == 1 else ch)
         where.append(i)
-    return "".join(out), where
+    folded = "".join(out)
+    short: list[str] = []
+    at: list[int] = []
+    last = 0
+    for m in _SPELLING.finditer(folded):
+        short.append(folded[last : m.start()])
+        at.extend(where[last : m.start()])
+        # the sign stands for the whole match: it starts where the match starts, ends where it ends
+        sign = "-" if m.group(1) else "%"
+        short.append(sign)
+        at.append(where[m.start()] if sign == "-" else where[m.end() - 1])
+        last = m.end()
+    short.append(folded[last:])
+    at.extend(where[last:])
+    return "".join(short), at
 
 
 def _find_word(text: str, wanted: str) -> int:

@@ -26,6 +26,14 @@ def test_locate__case_spacing_and_typographic_quotes_aside() -> None:
     assert _span("“Marta Quill-Oduya”.") == "Marta Quill-Oduya"
 
 
+def test_locate__percent_and_spaced_hyphens_either_way() -> None:
+    passages = ["Revenue fell 9 percent in mid - 2031.", "Costs rose 12% and 3 per cent."]
+    found = [locate(q, passages) for q in ("9%", "mid-2031", "12 percent", "3%")]
+    spans = [passages[f.passage][f.start : f.end] for f in found if f is not None]
+    assert spans == ["9 percent", "mid - 2031", "12%", "3 per cent"]
+    assert all(f is not None and f.similarity == 1.0 for f in found)
+
+
 def test_locate__not_inside_a_longer_word() -> None:
     assert _span("pie") is None  # "pier" holds it, but no word "pie" is there
 
