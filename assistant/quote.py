@@ -2,7 +2,8 @@
 
 The model is asked to copy the answer from the passages; what it returns is only an
 answer once it is located there. Exact match first, ignoring case, spacing, the
-typographic forms of quotes and dashes, spaces around hyphens and "percent" against "%"; else the closest span (RapidFuzz's partial-ratio
+typographic forms of quotes and dashes, and how numbers are spelt ("9%" for "9 percent",
+"1/8" for "one-eighth", "1702-1709" for "between 1702 and 1709"); else the closest span (RapidFuzz's partial-ratio
 alignment, snapped to whole words) when it is at least ``floor`` similar; else nothing.
 Non-goals: judging whether the located span answers the question (``decide``).
 """
@@ -10,14 +11,25 @@ Non-goals: judging whether the located span answers the question (``decide``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 FLOOR = 0.85  # similarity below which a near miss is not taken for a quote
 _FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+_PARTS = {"half": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+          "ninth": 9, "tenth": 10}  # fmt: skip
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+           "seven": 7, "eight": 8, "nine": 9}  # fmt: skip
+# Spellings models and documents swap, each given one written form: "mid - 2022" and
+# "mid-2022"; "9 percent" and "9%"; "one-eighth" and "1/8"; "between 1702 and 1709",
+# "1702 to 1709" and "1702-1709".
+_SPELLING = re.compile(
+    rf"\b(?P<count>{'|'.join(_COUNTS)})[ -](?P<part>{'|'.join(_PARTS)})s?\b"
+    r"|\b(?P<range>between|from) (?=\d[\d,.]* (?:and|to) \d)"
+    r"|(?<=\d)(?P<to> (?:and|to) )(?=\d)"
+    r"|(?P<hyphen> ?- ?)|(?<=\d)(?P<percent> ?per ?cent)\b"
+)
 # What models wrap quotes in: quotes, brackets, a trailing full stop, "Answer:".
-# Spellings models and documents swap: "mid - 2022" / "mid-2022", "9 percent" / "9%".
-_SPELLING = re.compile(r"( ?- ?)|(?<=\d) ?per ?cent\b")
 _WRAPPING = re.compile(r"""^(?:answer\s*:\s*)?["'`*\s]+|["'`*\s.;,:]+$""", re.IGNORECASE)
 
 
@@ -49,11 +61,12 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     wanted, _ = _normalise(clean(quote))
     if not wanted.strip() or not any(ch.isalnum() for ch in wanted):
         return None
+    # as written, else with numbers spelt one way ("a third party" stays itself if it can)
+    for spelt in (False, True):
+        exact = _exact(_normalise(clean(quote), spelt)[0], passages, spelt)
+        if exact is not None:
+            return exact
     folded = [_normalise(p) for p in passages]
-    for i, (text, where) in enumerate(folded):
-        at = _find_word(text, wanted)
-        if at >= 0:
-            return Located(i, where[at], where[at + len(wanted) - 1] + 1, 1.0)
     best: Located | None = None
     if len(wanted) < 4:  # too short for a near miss to mean anything
         return None
@@ -71,11 +84,22 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     return best
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """Lower-cased text with runs of spaces as one, spaced hyphens closed up and "percent"
-    written "%", and each character's original offset.
+def _exact(wanted: str, passages: Sequence[str], spelt: bool) -> Located | None:
+    """The first whole-word occurrence of ``wanted`` (normalised) in ``passages``."""
+    for i, passage in enumerate(passages):
+        text, where = _normalise(passage, spelt)
+        for at in _find_words(text, wanted):
+            start, end = where[at], where[at + len(wanted) - 1] + 1
+            if _normalise(passage[start:end], spelt)[0] == wanted:  # not inside a written form
+                return Located(i, start, end, 1.0)
+    return None
 
-    Example: "A  B" -> ("a b", [0, 1, 3]); "mid - 2022, 9 per cent" -> "mid-2022, 9%"
+
+def _normalise(text: str, spelt: bool = False) -> tuple[str, list[int]]:
+    """Lower-cased text with runs of spaces as one (and, if ``spelt``, ``_SPELLING``'s
+    forms written one way), and each character's original offset.
+
+    Example: "A  B" -> ("a b", [0, 1, 3]); spelt: "mid - 2022, 9 per cent" -> "mid-2022, 9%"
     """
     out: list[str] = []
     where: list[int] = []
@@ -88,24 +112,35 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         out.append(low if len(low) == 1 else ch)
         where.append(i)
     folded = "".join(out)
+    if not spelt:
+        return folded, where
     short: list[str] = []
     at: list[int] = []
     last = 0
     for m in _SPELLING.finditer(folded):
         short.append(folded[last : m.start()])
         at.extend(where[last : m.start()])
-        # the sign stands for the whole match: it starts where the match starts, ends where it ends
-        sign = "-" if m.group(1) else "%"
-        short.append(sign)
-        at.append(where[m.start()] if sign == "-" else where[m.end() - 1])
+        written = _written(m)
+        short.append(written)
+        if written:  # it stands for the whole match: from its first character to its last
+            at.extend([where[m.start()]] * (len(written) - 1) + [where[m.end() - 1]])
         last = m.end()
     short.append(folded[last:])
     at.extend(where[last:])
     return "".join(short), at
 
 
-def _find_word(text: str, wanted: str) -> int:
-    """First occurrence of ``wanted`` in ``text`` not inside a longer word, else -1."""
+def _written(m: re.Match[str]) -> str:
+    """The one written form of a ``_SPELLING`` match. Example: "a quarter" -> "1/4"."""
+    if m["part"]:
+        return f"{_COUNTS[m['count']]}/{_PARTS[m['part']]}"
+    if m["range"]:
+        return ""
+    return "%" if m["percent"] else "-"
+
+
+def _find_words(text: str, wanted: str) -> Iterator[int]:
+    """Each occurrence of ``wanted`` in ``text`` not inside a longer word."""
     at = text.find(wanted)
     while at >= 0:
         before = text[at - 1] if at else " "
@@ -113,9 +148,8 @@ def _find_word(text: str, wanted: str) -> int:
         if not (before.isalnum() and wanted[0].isalnum()) and not (
             after.isalnum() and wanted[-1].isalnum()
         ):
-            return at
+            yield at
         at = text.find(wanted, at + 1)
-    return -1
 
 
 def _words(text: str, start: int, end: int) -> tuple[int, int]:

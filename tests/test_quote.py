@@ -34,6 +34,22 @@ def test_locate__percent_and_spaced_hyphens_either_way() -> None:
     assert all(f is not None and f.similarity == 1.0 for f in found)
 
 
+def test_locate__fractions_and_ranges_in_words_or_figures() -> None:
+    passages = ["About one-eighth of them left between 1702 and 1709, a quarter from 1710 to 1712."]
+    quotes = ("1/8", "1702-1709", "1/4", "one eighth", "1710-1712", "1709", "a quarter from")
+    found = [locate(q, passages) for q in quotes]
+    spans = [passages[0][f.start : f.end] for f in found if f is not None]
+    expected = ["one-eighth", "1702 and 1709", "a quarter", "one-eighth", "1710 to 1712", "1709"]
+    assert spans == [*expected, "a quarter from"]
+
+
+def test_locate__a_quote_spelt_as_written_is_found_as_written() -> None:
+    passages = ["It hired a third party for a fifth straight year."]
+    assert [
+        passages[0][f.start : f.end] for f in [locate("fifth straight year", passages)] if f
+    ] == ["fifth straight year"]
+
+
 def test_locate__not_inside_a_longer_word() -> None:
     assert _span("pie") is None  # "pier" holds it, but no word "pie" is there
 
