@@ -10,13 +10,16 @@ MODEL  := models/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 MODEL_SMALL := models/llm/qwen2.5-coder-0.5b-instruct.gguf
 # The language model's replies to eval and training questions, kept so none is read twice.
 READINGS := .cache/readings.sqlite
+# The news sets: each its own corpus, indexed under .cache/.
+NEWS   := ASSISTANT_CORPUS_DIR=evals/news/corpus ASSISTANT_INDEX_DIR=.cache/index-news
+HELDOUT := ASSISTANT_CORPUS_DIR=evals/news-heldout/corpus ASSISTANT_INDEX_DIR=.cache/index-news-heldout
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-llm install-model install-model-small run test unit eval eval-full eval-independent eval-squad eval-ocr eval-plans train lint index bench bench-scale clean
+.PHONY: help install install-llm install-model install-model-small run test unit eval eval-full eval-independent eval-news eval-squad eval-ocr eval-plans train lint index bench bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -67,6 +70,12 @@ eval-independent: index $(MODEL) ## the 194 questions written apart from the cod
 	$(BIN)/python -m evals --cases evals/independent.jsonl --thresholds evals/auto-independent.toml \
 		--report-dir reports/independent
 
+eval-news: $(STAMP) $(MODEL) ## the two news sets (fictional articles, questions written apart), auto, gated
+	$(NEWS) $(BIN)/python -m evals --cases evals/news.jsonl --thresholds evals/auto-news.toml \
+		--report-dir reports/news
+	$(HELDOUT) $(BIN)/python -m evals --cases evals/news-heldout.jsonl \
+		--thresholds evals/auto-news-heldout.toml --report-dir reports/news-heldout
+
 test: index $(LLM_STAMP) $(MODEL) ## install, then run the whole test suite and the eval gates
 	@test -f $(SQUAD) || { echo "make test gates on the SQuAD 2.0 file $(SQUAD): put shared/ beside the clone or pass SQUAD=/path/to/squad2-public.json"; exit 2; }
 	bash tests/ensure_chromium.sh
@@ -82,6 +91,10 @@ test: index $(LLM_STAMP) $(MODEL) ## install, then run the whole test suite and 
 		--thresholds evals/auto-independent.toml --report-dir reports/auto-independent
 	$(BIN)/python -m evals --quiet --squad $(SQUAD) --per-article 10 --answerer auto \
 		--thresholds evals/auto-squad.toml --report-dir reports/auto-squad
+	$(NEWS) $(BIN)/python -m evals --quiet --answerer auto --cases evals/news.jsonl \
+		--thresholds evals/auto-news.toml --report-dir reports/auto-news
+	$(HELDOUT) $(BIN)/python -m evals --quiet --answerer auto --cases evals/news-heldout.jsonl \
+		--thresholds evals/auto-news-heldout.toml --report-dir reports/auto-news-heldout
 
 eval-full: index $(MODEL) ## every eval question through auto, readings cached in .cache/ (a rerun reads nothing twice)
 	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --answerer auto \
@@ -91,6 +104,11 @@ eval-full: index $(MODEL) ## every eval question through auto, readings cached i
 		--report-dir reports/full-auto-independent
 	ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --squad $(SQUAD) \
 		--per-article 40 --answerer auto --report-dir reports/full-auto-squad
+	$(NEWS) ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --answerer auto \
+		--cases evals/news.jsonl --thresholds evals/auto-news.toml --report-dir reports/full-auto-news
+	$(HELDOUT) ASSISTANT_READINGS_FILE=$(READINGS) $(BIN)/python -m evals --quiet --answerer auto \
+		--cases evals/news-heldout.jsonl --thresholds evals/auto-news-heldout.toml \
+		--report-dir reports/full-auto-news-heldout
 
 eval-plans: index $(MODEL) $(MODEL_SMALL) ## the reading plans' F1 and seconds (1.5b and 0.5b, 1-3 windows; ~15 min)
 	$(BIN)/python -m evals.plans --squad $(SQUAD)

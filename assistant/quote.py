@@ -1,10 +1,11 @@
 """Find a language model's quote in the passages it read, or decide it quotes nothing.
 
 The model is asked to copy the answer from the passages; what it returns is only an
-answer once it is located there. Exact match first, ignoring case, spacing, the
-typographic forms of quotes and dashes, and how numbers are spelt ("9%" for "9 percent",
-"1/8" for "one-eighth", "1702-1709" for "between 1702 and 1709"); else the closest span (RapidFuzz's partial-ratio
-alignment, snapped to whole words) when it is at least ``floor`` similar; else nothing.
+answer once it is located there. Exact match first, ignoring case, spacing and the
+typographic forms of quotes and dashes, then also how numbers are spelt ("9%" for "9
+percent", "1/8" for "one-eighth", "1702-1709" for "between 1702 and 1709"); else the
+closest span (RapidFuzz's partial-ratio alignment, snapped to whole words) when it is at
+least ``floor`` similar; else nothing.
 Non-goals: judging whether the located span answers the question (``decide``).
 """
 
@@ -61,9 +62,9 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     wanted, _ = _normalise(clean(quote))
     if not wanted.strip() or not any(ch.isalnum() for ch in wanted):
         return None
-    # as written, else with numbers spelt one way ("a third party" stays itself if it can)
+    # as written first: "fifth straight year" is in "a fifth straight year", not in "1/5 ..."
     for spelt in (False, True):
-        exact = _exact(_normalise(clean(quote), spelt)[0], passages, spelt)
+        exact = _exact(wanted if not spelt else _normalise(clean(quote), True)[0], passages, spelt)
         if exact is not None:
             return exact
     folded = [_normalise(p) for p in passages]
