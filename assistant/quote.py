@@ -59,15 +59,17 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     Example: locate("acme group", ["Chairman of  Acme Group, Lee."]) ->
     Located(passage=0, start=13, end=23, similarity=1.0)
     """
-    wanted, _ = _normalise(clean(quote))
+    quoted = clean(quote)
+    wanted, _ = _normalise(quoted)
     if not wanted.strip() or not any(ch.isalnum() for ch in wanted):
         return None
-    # as written first: "fifth straight year" is in "a fifth straight year", not in "1/5 ..."
-    for spelt in (False, True):
-        exact = _exact(wanted if not spelt else _normalise(clean(quote), True)[0], passages, spelt)
-        if exact is not None:
-            return exact
     folded = [_normalise(p) for p in passages]
+    # as written first: "fifth straight year" is in "a fifth straight year", not in "1/5 ..."
+    exact = _exact(wanted, passages, folded, False) or _exact(
+        _normalise(quoted, True)[0], passages, [_normalise(p, True) for p in passages], True
+    )
+    if exact is not None:
+        return exact
     best: Located | None = None
     if len(wanted) < 4:  # too short for a near miss to mean anything
         return None
@@ -85,13 +87,15 @@ def locate(quote: str, passages: Sequence[str], floor: float = FLOOR) -> Located
     return best
 
 
-def _exact(wanted: str, passages: Sequence[str], spelt: bool) -> Located | None:
-    """The first whole-word occurrence of ``wanted`` (normalised) in ``passages``."""
-    for i, passage in enumerate(passages):
-        text, where = _normalise(passage, spelt)
+def _exact(
+    wanted: str, passages: Sequence[str], folded: list[tuple[str, list[int]]], spelt: bool
+) -> Located | None:
+    """The first whole-word occurrence of ``wanted`` in ``passages`` (``folded``: each
+    passage normalised, ``spelt`` or not, as ``wanted`` is)."""
+    for i, (text, where) in enumerate(folded):
         for at in _find_words(text, wanted):
             start, end = where[at], where[at + len(wanted) - 1] + 1
-            if _normalise(passage[start:end], spelt)[0] == wanted:  # not inside a written form
+            if _normalise(passages[i][start:end], spelt)[0] == wanted:  # not inside a written form
                 return Located(i, start, end, 1.0)
     return None
 
